@@ -103,6 +103,13 @@ export const errorCatalog = {
     retryable: true,
     grpc: 'UNAVAILABLE',
   },
+  RAFT_CONF_CHANGE_MALFORMED: {
+    what: 'a Raft membership change entry cannot be decoded: {reason}',
+    why: 'the entry was written by an incompatible version or is damaged',
+    fix: 'run the same tsswarm version on every manager; report this with the daemon log if it persists',
+    retryable: false,
+    grpc: 'INTERNAL',
+  },
 
   // ---- raft storage (src/manager/raft/storage) -----------------------------------------
   STORAGE_CORRUPT: {
@@ -140,6 +147,13 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'FAILED_PRECONDITION',
   },
+  STORAGE_CLOSED: {
+    what: 'the Raft log in {dir} is closed',
+    why: 'close() was called on it (the manager is shutting down)',
+    fix: 'reopen the log; a manager does this when it restarts',
+    retryable: false,
+    grpc: 'UNAVAILABLE',
+  },
 
   // ---- raft transport (gRPC on 2377) ---------------------------------------------------
   TRANSPORT_UNREACHABLE: {
@@ -172,18 +186,32 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'FAILED_PRECONDITION',
   },
+  TESTBED_EXISTS: {
+    what: 'a test bed named {name} already exists',
+    why: 'its state file is present under the test bed root',
+    fix: 'pick another --name, or remove it first with `tsswarm cluster down --name {name}`',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  TESTBED_NOT_FOUND: {
+    what: 'no test bed or host named {name}',
+    why: 'it was never created or was removed',
+    fix: 'list the test beds and their hosts with `tsswarm cluster ls`',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
 
   // ---- IPAM (src/manager/allocator) ----------------------------------------------------
   IPAM_SUBNET_OVERLAP: {
     what: 'subnet {subnet} overlaps {other}',
     why: 'two networks with overlapping addresses would route each other\'s traffic to the wrong place',
-    fix: 'choose another --subnet, or remove the network that uses {other}',
+    fix: 'choose a --subnet that overlaps no other network and no route of the hosts (`tsswarm network inspect` shows the subnets in use)',
     retryable: false,
     grpc: 'ALREADY_EXISTS',
   },
   IPAM_POOL_EXHAUSTED: {
     what: 'no free subnet of size /{maskLength} is left in the address pools {pools}',
-    why: 'every subnet of the pools is used by a network',
+    why: 'every /{maskLength} of the pools overlaps an existing network or a route of the hosts',
     fix: 'remove unused networks, or give --subnet explicitly, or widen --default-addr-pool at init',
     retryable: false,
     grpc: 'RESOURCE_EXHAUSTED',
@@ -191,7 +219,7 @@ export const errorCatalog = {
   IPAM_ADDRESSES_EXHAUSTED: {
     what: 'network {network} ({subnet}) has no free address left',
     why: 'all {size} usable addresses of the range are allocated',
-    fix: 'remove tasks from the network, or recreate it with a larger --subnet (e.g. a /20)',
+    fix: 'remove tasks or services from the network, or {suggestion}',
     retryable: false,
     grpc: 'RESOURCE_EXHAUSTED',
   },
@@ -201,6 +229,127 @@ export const errorCatalog = {
     fix: '{hint}',
     retryable: false,
     grpc: 'INVALID_ARGUMENT',
+  },
+  IPAM_ADDRESS_IN_USE: {
+    what: 'address {address} of network {network} is already in use',
+    why: 'an address belongs to one task, VIP or gateway at a time, and this one is {holder}',
+    fix: 'request another address, or leave it out to get the next free one',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  IPAM_UNKNOWN_NETWORK: {
+    what: 'network {network} has no address allocation',
+    why: 'the allocator does not know the network: it was removed or is not allocated yet',
+    fix: 'create the network first, or retry once its creation has been allocated',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  IPAM_VNI_IN_USE: {
+    what: 'VXLAN ID {vni} is already used by network {owner}',
+    why: 'two overlay networks with the same VXLAN ID would receive each other\'s traffic',
+    fix: 'choose another VXLAN ID, or leave it out to get a free one',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  IPAM_VNI_EXHAUSTED: {
+    what: 'no free VXLAN ID is left in {min}-{max}',
+    why: 'every ID of the range is used by an overlay network',
+    fix: 'remove unused overlay networks',
+    retryable: false,
+    grpc: 'RESOURCE_EXHAUSTED',
+  },
+  IPAM_PORT_IN_USE: {
+    what: 'published port {port}/{protocol} is already in use by {owner}',
+    why: 'an ingress-mode port is published on every node, so it can belong to one service only',
+    fix: 'publish another port, or leave published= out to get a free one from {start}-{end}',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  IPAM_PORTS_EXHAUSTED: {
+    what: 'no free published port is left in {start}-{end}/{protocol}',
+    why: 'ports published without a number come from this range, and every one of them is in use',
+    fix: 'publish explicit ports (-p published=PORT,target=PORT), or remove services that publish ports',
+    retryable: false,
+    grpc: 'RESOURCE_EXHAUSTED',
+  },
+
+  // ---- CA (src/manager/ca) -------------------------------------------------------------
+  CA_TOKEN_INVALID: {
+    what: 'the join token is malformed: {problem}',
+    why: 'a join token has the form SWMTKN-1-<50 base-36 characters>-<25 base-36 characters>',
+    fix: 'copy the whole token again from `tsswarm swarm join-token worker` (or `manager`) on a manager',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  CA_TOKEN_DIGEST_MISMATCH: {
+    what: 'the root CA certificate shown by {addr} does not match the join token',
+    why: 'the token pins the SHA-256 digest of the cluster root ({expected}) but the certificate offered hashes to {actual}: the token is stale after a CA rotation, or the address is not this cluster\'s manager',
+    fix: 'get a current token with `tsswarm swarm join-token` on a manager and check the address; do not join a manager you cannot verify',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  CA_TOKEN_REJECTED: {
+    what: 'the join token is not valid for this cluster',
+    why: 'its secret matches neither the current worker nor the current manager token (tokens change when rotated)',
+    fix: 'get a current token with `tsswarm swarm join-token worker` (or `manager`) on a manager',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  CA_CSR_INVALID: {
+    what: 'the certificate signing request is invalid: {problem}',
+    why: 'the CA signs only a well-formed PKCS#10 request whose self-signature verifies and whose RSA key has at least {minBits} bits',
+    fix: 'let the node make a fresh key and request (its daemon does this on join and on renewal)',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  CA_CERT_INVALID: {
+    what: 'the certificate of {subject} is not trusted: {problem}',
+    why: 'a node certificate must be issued by this cluster\'s root CA (directly, or through the cross-signed certificate of a CA rotation) and carry a node ID and role',
+    fix: 'if the node was joined to another cluster or its certificate was replaced, leave and re-join it with a current join token',
+    retryable: false,
+    grpc: 'UNAUTHENTICATED',
+  },
+  CA_CERT_EXPIRED: {
+    what: 'the certificate of {subject} is valid only from {notBefore} to {notAfter}, and it is now {now}',
+    why: 'the node did not renew its certificate in time (it was offline too long), or a clock is wrong',
+    fix: 'check the clocks of both nodes (NTP); a node offline past its expiry must leave and re-join with a join token',
+    retryable: false,
+    grpc: 'UNAUTHENTICATED',
+  },
+  CA_CERT_WRONG_CLUSTER: {
+    what: 'node {nodeId} belongs to cluster {actual}, not to this cluster ({expected})',
+    why: 'the organization (O) of its certificate names another cluster',
+    fix: 'make the node leave the other cluster (`tsswarm swarm leave`) and join this one with a join token',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  CA_CERT_REMOVED: {
+    what: 'node {nodeId} was removed from the cluster',
+    why: 'certificates of removed nodes are refused even while they are unexpired',
+    fix: 'on that node run `tsswarm swarm leave --force`, then join again with a join token',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  CA_ROLE_DENIED: {
+    what: 'node {nodeId} with role {role} may not call {operation}',
+    why: 'this call is allowed only to {allowed}',
+    fix: 'run the command on a manager, or promote the node with `tsswarm node promote {nodeId}`',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  CA_PEER_CERT_MISSING: {
+    what: 'the caller of {operation} presented no trusted client certificate',
+    why: 'every call on port 2377 except fetching the root CA and the first certificate needs mutual TLS',
+    fix: 'join the node with a join token first; if it has joined, check that its certificate has not expired',
+    retryable: false,
+    grpc: 'UNAUTHENTICATED',
+  },
+  CA_ROOT_INVALID: {
+    what: 'the stored root CA is unusable: {problem}',
+    why: 'the root CA certificate and key must be a matching, self-signed CA pair in PEM form',
+    fix: 'restore the CA files from a backup or another manager; `tsswarm swarm ca --rotate` makes a new root',
+    retryable: false,
+    grpc: 'INTERNAL',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,18 @@
+// The allocator's public API: pure libraries for the leader's allocation loop.
+export { allocatorConfigSchema, parseAllocatorConfig, poolConfigOf, type AllocatorConfig } from './allocator-config.js';
+export { createAllocators, restoreAllocators, serializeAllocators, type Allocators, type AllocatorsState } from './allocators.js';
+export { Ipam, type NetworkAllocation, type NetworkRequest } from './ipam/ipam.js';
+export type { IpamState, NetworkIpamState } from './ipam/ipam-state.js';
+export { cidrContains, cidrContainsCidr, cidrOverlaps, formatCidr, parseCidr, type Cidr } from './ipam/cidr.js';
+export { formatIpv4, isIpv4, parseIpv4, type Ipv4 } from './ipam/ipv4.js';
+export { parsePoolConfig, type SubnetPoolConfig } from './ipam/subnet-pool.js';
+export { MAX_VNI, VniAllocator, type VniRange, type VniState } from './vni-allocator.js';
+export {
+  PORT_PROTOCOLS,
+  PublishedPortAllocator,
+  type PortProtocol,
+  type PortRange,
+  type PortRequest,
+  type PortState,
+  type PublishedPort,
+} from './port-allocator.js';
