@@ -3,7 +3,7 @@
  * batches of 1, 16 and 64 entries of 256 bytes, one at a time (a follower's pace) and with
  * 32 saves in flight (a busy leader, where group commit shares fdatasyncs).
  *
- *   npx tsc -p . && node dist/bench/raft-wal.js [dir]     (dir defaults to a temp dir)
+ *   npm run bench:raft-wal -- [dir]   (dir defaults to a temp dir)
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

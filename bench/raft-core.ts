@@ -3,9 +3,9 @@
  * the helper network, 100-byte proposals, committed and applied on every node; proposals per
  * Ready cycle vary from 1 (no batching at all) to 1,000.
  *
- *   npx tsc -p . && node dist/test/manager/raft/core/throughput.js
+ *   npm run bench:raft-core
  */
-import { Network } from './helpers/network.js';
+import { Network } from '../test/manager/raft/core/helpers/network.js';
 
 function run(batch: number, total: number): number {
   const net = new Network(['a', 'b', 'c']);
