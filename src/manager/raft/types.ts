@@ -136,8 +136,17 @@ export interface ReadState {
  *  1. persist `snapshot` (if any), `entries` and `hardState` (if any); fsync if `mustSync`;
  *  2. only then send `messages`;
  *  3. apply `snapshot` (if any) and then `committedEntries` to the state machine, in order;
- *  4. call advance(ready).
+ *  4. call advance(ready), and only then ask for the next Ready.
  * Sending before persisting can lose an acknowledged write or let a node vote twice in a term.
+ *
+ * Three relaxations are safe with this core and the driver (src/manager/raft/node) uses them:
+ *  - A leader whose Ready changes neither term nor vote may send its messages while its own
+ *    write runs (Raft thesis §10.2.1). A commit index covering those entries can only leave
+ *    in a later Ready, which the driver asks for only after this write completed (duty 4).
+ *  - `committedEntries` never include entries past what earlier Readies persisted, so without a
+ *    snapshot they may be applied before this Ready's write.
+ *  - A hard state that only moves `commit` (mustSync false) need not be awaited: a restarted
+ *    node re-learns the commit index from the leader.
  */
 export interface Ready {
   /** Present when leader or role changed since the last Ready. Not persisted. */
