@@ -351,6 +351,71 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'INTERNAL',
   },
+
+  // ---- store (src/manager/store) -------------------------------------------------------
+  STORE_NOT_FOUND: {
+    what: '{kind} {id} does not exist',
+    why: 'no object of that kind has this ID (it was never created, or it was removed)',
+    fix: 'check the ID or name with the matching `ls` command',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  STORE_ID_CONFLICT: {
+    what: '{kind} {id} already exists',
+    why: 'object IDs are unique within their kind',
+    fix: 'create the object with a fresh ID',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  STORE_NAME_CONFLICT: {
+    what: 'the {kind} name {name} is already in use by {id}',
+    why: 'names are unique per kind, compared without regard to case, as in Docker',
+    fix: 'choose another name, or remove the other {kind} first',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  STORE_VERSION_CONFLICT: {
+    what: '{kind} {id} changed since it was read (version {expected} read, version {actual} now)',
+    why: 'another writer updated it first; updates name the version they read so that none is lost',
+    fix: 'read the object again, reapply the change and retry',
+    retryable: true,
+    grpc: 'ABORTED',
+  },
+  STORE_INVALID_OBJECT: {
+    what: 'invalid {kind} object: {problem}',
+    why: 'objects must match proto/objects.proto and carry an ID',
+    fix: 'correct the named field',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  STORE_TX_TOO_LARGE: {
+    what: 'the store transaction is too large ({bytes} bytes, the limit is {limit})',
+    why: 'one transaction is one Raft entry, and entries are capped so that replication and snapshots stay fast',
+    fix: 'split the change into smaller transactions (store.batch does this for independent changes)',
+    retryable: false,
+    grpc: 'RESOURCE_EXHAUSTED',
+  },
+  STORE_WATCH_TOO_SLOW: {
+    what: 'the store watch was closed: its reader fell {queued} events behind',
+    why: 'a watcher that does not keep up is cut off so that it cannot hold up the managers or fill memory',
+    fix: 'watch again with viewAndWatch (it returns a fresh snapshot), and consume events faster or filter them',
+    retryable: true,
+    grpc: 'RESOURCE_EXHAUSTED',
+  },
+  STORE_OUTCOME_UNKNOWN: {
+    what: 'the outcome of the store write is unknown',
+    why: 'its entry was committed, but this manager caught up through a snapshot that already contained it, so it could not see whether the change applied or was refused',
+    fix: 'read the objects again to see whether the change is there, and retry if it is not',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+  STORE_NOT_WRITABLE: {
+    what: 'the store cannot take writes: {reason}',
+    why: 'writes go through Raft, and this store has no Raft node attached (or it was closed)',
+    fix: 'attach the store to a started RaftNode before writing',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalog;
