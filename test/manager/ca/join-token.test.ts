@@ -2,23 +2,14 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesToBase36 } from '../../../src/manager/ca/base36.js';
-import { isTsswarmError } from '../../../src/errors/index.js';
 import {
   createJoinTokens, formatJoinToken, parseJoinToken, retargetJoinTokens, roleForJoinToken, rootDigest, rotateJoinToken,
   verifyRootAgainstToken, type RootCa,
 } from '../../../src/manager/ca/index.js';
 import { makeRoot } from './ca-fixtures.js';
+import { codeOf } from '../../support/errors.js';
 
 const TOKEN_SHAPE = /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return isTsswarmError(err) ? err.code : `not a TsswarmError: ${String(err)}`;
-  }
-  return 'nothing thrown';
-}
 
 describe('join tokens', () => {
   let root: RootCa;

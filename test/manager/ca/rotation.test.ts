@@ -10,15 +10,7 @@ import {
   splitPemCertificates, startRotation, verifyPeer, type ClusterCa, type PeerCertificateLike, type TrustBundle,
 } from '../../../src/manager/ca/index.js';
 import { NOW, leafOnly, makeNode, makeRoot, testConfig, type TestNode } from './ca-fixtures.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return isTsswarmError(err) ? err.code : `not a TsswarmError: ${String(err)}`;
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from '../../support/errors.js';
 
 /** The detailed PeerCertificate a TLS client sees: the leaf and what the peer sent after it. */
 function withChain(node: TestNode): PeerCertificateLike {

@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isTsswarmError } from '../../../src/errors/index.js';
 import { rootsPem, splitPemCertificates, trustBundleFromPem, type RootCa } from '../../../src/manager/ca/index.js';
 import { makeNode, makeRoot, type TestNode } from './ca-fixtures.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return isTsswarmError(err) ? err.code : `not a TsswarmError: ${String(err)}`;
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from '../../support/errors.js';
 
 describe('trust bundles', () => {
   let a: RootCa;

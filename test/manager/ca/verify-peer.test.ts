@@ -1,18 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isTsswarmError } from '../../../src/errors/index.js';
 import {
   createCallAuthorizer, currentTrust, verifyPeer, type ClusterCa, type PeerCertificateLike, type PeerPolicy, type VerifiedPeer,
 } from '../../../src/manager/ca/index.js';
 import { DAY, HOUR, NOW, leafOnly, makeNode, makeRoot, type TestNode } from './ca-fixtures.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return isTsswarmError(err) ? err.code : `not a TsswarmError: ${String(err)}`;
-  }
-  return 'nothing thrown';
-}
+import { codeOf } from '../../support/errors.js';
 
 describe('peer verification', () => {
   let ca: ClusterCa;

@@ -6,6 +6,7 @@ import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { RaftNode, type RaftNodeConfigInput } from '../../../src/manager/raft/node/index.js';
 import { MemoryStore } from '../../../src/manager/store/index.js';
+import { until } from '../../support/wait.js';
 
 /** A MemoryStore that counts restore() calls, to tell a snapshot catch-up from a log replay. */
 export class CountingStore extends MemoryStore {
@@ -105,11 +106,4 @@ export class StoreCluster {
   }
 }
 
-/** Polls until `cond` holds; the deadline only guards against a hang. */
-export async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until };

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeConfChange, encodeConfChange } from '../../../../src/manager/raft/core/index.js';
 import type { ConfChange } from '../../../../src/manager/raft/types.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../../../support/errors.js';
 
 describe('conf change codec', () => {
   it.each<ConfChange>([

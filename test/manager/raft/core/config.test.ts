@@ -6,15 +6,7 @@ import {
   resolveRaftCoreConfig,
 } from '../../../../src/manager/raft/core/index.js';
 import { seededRng } from '../../../../src/util/rng.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../../../support/errors.js';
 
 const wiring = () => ({ id: 'a', storage: new MemoryStorage({ voters: ['a'], learners: [] }), rng: seededRng(1) });
 

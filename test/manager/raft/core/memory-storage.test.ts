@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStorage, bootstrapSnapshot } from '../../../../src/manager/raft/core/index.js';
 import { EntryType } from '../../../../src/manager/raft/types.js';
 import type { Entry } from '../../../../src/manager/raft/types.js';
+import { codeOf } from '../../../support/errors.js';
 
 const conf = { voters: ['a'], learners: [] };
 const e = (index: number, term: number, size = 10): Entry => ({ index, term, type: EntryType.Normal, data: new Uint8Array(size) });
@@ -10,15 +11,6 @@ function storage(terms: number[]): MemoryStorage {
   const s = new MemoryStorage(conf);
   s.append(terms.map((t, i) => e(i + 1, t)));
   return s;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('MemoryStorage', () => {

@@ -6,6 +6,7 @@ import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../../../src/log/logger.js';
 import { TsswarmError } from '../../../../src/errors/index.js';
 import { RaftNode, diskLogOpener, type OpenedLog, type RaftNodeConfigInput, type StateMachine } from '../../../../src/manager/raft/node/index.js';
+import { until } from '../../../support/wait.js';
 
 /**
  * The real disk log, with a switch that makes every later save fail as a broken disk would
@@ -141,13 +142,6 @@ export class Cluster {
   }
 }
 
-/** Polls until `cond` holds; the deadline only guards against a hang. */
-export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+export { until };

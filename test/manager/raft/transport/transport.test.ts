@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../src/log/logger.js';
 import { RaftTransport, type TransportHandler, type TransportTuning } from '../../../../src/manager/raft/transport/index.js';
 import { EntryType, MessageType, type Message, type NodeId } from '../../../../src/manager/raft/types.js';
+import { until } from '../../../support/wait.js';
 
 /** Records everything the transport hands to its owner. */
 class Recorder implements TransportHandler {
@@ -61,15 +62,6 @@ async function start(id: NodeId, handler: TransportHandler, listen = '127.0.0.1:
   });
   running.push(t);
   return t;
-}
-
-/** Polls until `cond` holds; the deadline only guards against a hang. */
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function msg(to: NodeId, from: NodeId, type: MessageType, extra: Partial<Message> = {}): Message {
