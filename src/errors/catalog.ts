@@ -352,6 +352,71 @@ export const errorCatalog = {
     grpc: 'INTERNAL',
   },
 
+  // ---- daemon / control API (src/daemon, src/manager/controlapi) ------------------------
+  SWARM_ALREADY_INITIALIZED: {
+    what: 'this node is already part of a swarm (cluster {clusterId})',
+    why: 'a node belongs to one cluster at a time, and init would make a second one',
+    fix: 'use `tsswarm info` to see the cluster, or `tsswarm leave --force` first to start a new one',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  SWARM_NOT_INITIALIZED: {
+    what: 'this node is not part of a swarm',
+    why: '{operation} needs a cluster, and this daemon has neither initialized nor joined one',
+    fix: 'run `tsswarm init` to make a cluster, or `tsswarm join --token TOKEN HOST:PORT` to join one',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  SWARM_NOT_MANAGER: {
+    what: 'this node is not a swarm manager',
+    why: '{operation} reads or changes the cluster state, which only managers hold',
+    fix: 'run the command against a manager\'s daemon, or promote this node with `tsswarm node promote` on a manager',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  SWARM_INVALID_OPTION: {
+    what: 'invalid value {value} for {option}',
+    why: '{reason}',
+    fix: 'correct {option} and run the command again; nothing was changed',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  NODE_AMBIGUOUS: {
+    what: 'node reference {ref} is ambiguous',
+    why: 'it matches {count} nodes by ID prefix or hostname: {matches}',
+    fix: 'give more characters of the node ID, or the whole ID (`tsswarm node ls` lists them)',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DAEMON_UNREACHABLE: {
+    what: 'cannot reach the tsswarm daemon at {socket}',
+    why: '{reason}',
+    fix: 'start it with `tsswarm daemon -H unix://{path}` (as root), or point -H / TSSWARM_HOST at a running daemon\'s socket',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+  DAEMON_ALREADY_RUNNING: {
+    what: 'another tsswarm daemon is already running with {resource}',
+    why: '{reason}',
+    fix: 'stop that daemon first, or give this one its own --data-root and -H socket',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DAEMON_STATE_INVALID: {
+    what: 'the daemon state in {path} cannot be read',
+    why: '{reason}',
+    fix: 'restore --data-root from a backup, or move it aside and `tsswarm join` the node again',
+    retryable: false,
+    grpc: 'INTERNAL',
+  },
+  CLI_USAGE: {
+    what: 'invalid command line: {problem}',
+    why: '{reason}',
+    fix: 'see `tsswarm {command} --help` for the accepted arguments',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+
   // ---- store (src/manager/store) -------------------------------------------------------
   STORE_NOT_FOUND: {
     what: '{kind} {id} does not exist',

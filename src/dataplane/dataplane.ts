@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { LinuxKernel } from './kernel/linux-kernel.js';
+import { parseDataplaneConfig, type DataplaneConfig } from './model.js';
+import { Reconciler } from './reconciler.js';
+
+/** The host sysctls the dataplane sets and reads back. */
+export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward'] as const;
+
+export interface Dataplane {
+  readonly config: DataplaneConfig;
+  readonly kernel: LinuxKernel;
+  readonly reconciler: Reconciler;
+}
+
+/** Wires the real kernel to a reconciler for one node. Input is validated (CONFIG_INVALID). */
+export function createLinuxDataplane(input: unknown, logger?: Logger): Dataplane {
+  const config = parseDataplaneConfig(input);
+  const kernel = new LinuxKernel({
+    netnsDir: join(config.runDir, 'netns'),
+    hostNsPath: config.hostNsPath,
+    sysctls: MANAGED_SYSCTLS,
+  });
+  return { config, kernel, reconciler: new Reconciler(kernel, config, logger !== undefined ? { logger } : {}) };
+}

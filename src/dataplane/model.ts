@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { parseConfig } from '../config/parse-config.js';
+
+/**
+ * The declarative model of one node's dataplane, as the control plane hands it over:
+ * networks, the local sandboxes with their endpoints, and the remote endpoints of each network.
+ * Plain data; reconcile() makes the kernel match it.
+ */
+
+export interface NetworkSpec {
+  /** The network's ID (cluster-wide, stable). Names its overlay namespace. */
+  readonly id: string;
+  /** VXLAN network identifier, 1..16777215 (swarm allocates from 4096 up). */
+  readonly vni: number;
+  /** e.g. "10.0.1.0/24" */
+  readonly subnet: string;
+  /** The gateway address held by the overlay bridge, e.g. "10.0.1.1". */
+  readonly gateway: string;
+  /** Overrides the MTU; default underlay MTU - 50 (VXLAN), - 26 more when encrypted. */
+  readonly mtu?: number;
+  readonly encrypted: boolean;
+  readonly ingress: boolean;
+}
+
+export interface EndpointSpec {
+  readonly network: string;
+  readonly ip: string;
+  readonly mac: string;
+}
+
+export interface SandboxSpec {
+  /** The sandbox (task) ID; names its namespace. */
+  readonly id: string;
+  /** One interface per endpoint, eth0, eth1, ... in this order. */
+  readonly endpoints: readonly EndpointSpec[];
+  /** Whether it gets an interface on docker_gwbridge carrying its default route (default true). */
+  readonly gateway?: boolean;
+}
+
+export interface RemoteEndpoint {
+  readonly network: string;
+  readonly ip: string;
+  readonly mac: string;
+  /** The remote host's VTEP (data-path) address. */
+  readonly vtep: string;
+}
+
+export interface DesiredState {
+  readonly networks: readonly NetworkSpec[];
+  readonly sandboxes: readonly SandboxSpec[];
+  readonly remotes: readonly RemoteEndpoint[];
+}
+
+export const EMPTY_DESIRED: DesiredState = { networks: [], sandboxes: [], remotes: [] };
+
+const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'an IPv4 address');
+
+/** The node-level settings of the dataplane. */
+export const dataplaneConfigSchema = z.object({
+  /**
+   * The daemon's run directory; namespaces live in RUNDIR/netns so that several daemons on
+   * one machine never collide. Default /run/tsswarm: tmpfs on most hosts, gone at reboot just
+   * like the namespaces themselves.
+   */
+  runDir: z.string().min(1).default('/run/tsswarm'),
+  /** This host's data-path (VTEP) address: the VXLAN source and what peers send to. */
+  dataPathAddr: ipv4,
+  /** UDP port of VXLAN traffic; 4789 is the IANA port and Docker's default (--data-path-port). */
+  dataPathPort: z.number().int().min(1024).max(49151).default(4789),
+  /** Underlay MTU in bytes; 1500 is Ethernet's. Overlay MTU = this - 50 (VXLAN header). */
+  underlayMtu: z.number().int().min(1280).max(65535).default(1500),
+  /** The gwbridge's name; Docker's, so that tools that know it keep working. */
+  gwbridgeName: z.string().min(1).max(15).default('docker_gwbridge'),
+  /**
+   * The host namespace's nsfs file, for a test bed host; unset in production where the daemon
+   * runs in its host namespace.
+   */
+  hostNsPath: z.string().optional(),
+  /** nft table (family ip) holding the gwbridge's masquerade and isolation rules. */
+  nftTable: z.string().min(1).default('tsswarm'),
+});
+
+export type DataplaneConfig = z.output<typeof dataplaneConfigSchema>;
+
+export function parseDataplaneConfig(input: unknown): DataplaneConfig {
+  return parseConfig('dataplane', dataplaneConfigSchema, input);
+}

@@ -1,0 +1,199 @@
+import { sortByStage } from '../kernel/stages.js';
+import { HOST_NS, emptyNsState, type KernelOp, type KernelState, type LinkState, type NsName, type NsState } from '../kernel/types.js';
+import type { DataplaneConfig } from '../model.js';
+import { GWBRIDGE_ALIAS, OWNED_HOST_VETH, OWNED_HOST_VXLAN, OWNED_NS } from '../naming.js';
+import type { TargetLink, TargetNs, TargetState } from './target.js';
+
+const STALE = 'stale';
+
+/**
+ * Compares the target with the observed kernel and returns the ops that make the kernel
+ * match, sorted by stage (adds before deletes; see kernel/stages.ts). Pure.
+ *
+ * Ownership: inside its own namespaces (ov-*, sb-*) the dataplane owns everything; in the
+ * host namespace it owns only its gw* veths, vxlan devices with its own VTEP address, the
+ * gwbridge it created (alias "tsswarm") and its nft table. Nothing else is ever deleted.
+ */
+export function diffTarget(
+  target: TargetState,
+  obs: KernelState,
+  cfg: DataplaneConfig,
+  dirty: (ns: NsName) => boolean = () => true,
+): KernelOp[] {
+  const ops: KernelOp[] = [];
+  const obsNs = (ns: NsName): NsState => obs.ns.get(ns) ?? emptyNsState();
+  /** Links (ns/name) that are new after this plan: their observed settings do not count. */
+  const fresh = new Set<string>();
+  const earlyDeleted = new Set<string>();
+  const key = (ns: NsName, name: string) => `${ns}/${name}`;
+
+  for (const [ns, t] of target.ns) {
+    if (ns !== HOST_NS && !obs.namespaces.has(ns)) ops.push({ op: 'netns-add', item: t.item, ns });
+  }
+
+  // Links that must be (re)created.
+  for (const [ns, t] of target.ns) {
+    if (!dirty(ns)) continue;
+    const seen = obs.namespaces.has(ns) || ns === HOST_NS ? obsNs(ns) : emptyNsState();
+    for (const l of t.links.values()) {
+      if (l.create === undefined) continue;
+      const o = seen.links.get(l.name);
+      const peerObs = l.peer !== undefined ? observedLink(obs, l.peer.ns, l.peer.name) : undefined;
+      const peerT = l.peer !== undefined ? target.ns.get(l.peer.ns)?.links.get(l.peer.name) : undefined;
+      const bad = o !== undefined && mismatched(l, o, peerObs, peerT);
+      if (o !== undefined && !bad) continue;
+      if (bad) {
+        ops.push({ op: 'link-del', item: l.item, ns, name: l.name, early: true });
+        earlyDeleted.add(key(ns, l.name));
+      } else if (l.peer !== undefined && peerObs !== undefined) {
+        // A stray end of a broken pair holds the peer's name.
+        ops.push({ op: 'link-del', item: l.item, ns: l.peer.ns, name: l.peer.name, early: true });
+        earlyDeleted.add(key(l.peer.ns, l.peer.name));
+      }
+      if (l.kind === 'vxlan' && ns !== HOST_NS && obsNs(HOST_NS).links.has(l.name)) {
+        // Left in the host namespace by a crash between create and move.
+        ops.push({ op: 'link-del', item: l.item, ns: HOST_NS, name: l.name, early: true });
+        earlyDeleted.add(key(HOST_NS, l.name));
+      }
+      ops.push(l.create);
+      fresh.add(key(ns, l.name));
+      if (l.peer !== undefined) fresh.add(key(l.peer.ns, l.peer.name));
+    }
+  }
+
+  // Settings, addresses, routes, neighbours, FDB.
+  const sets: KernelOp[] = [];
+  const adds: KernelOp[] = [];
+  for (const [ns, t] of target.ns) {
+    if (!dirty(ns)) continue;
+    const seen = obs.namespaces.has(ns) || ns === HOST_NS ? obsNs(ns) : emptyNsState();
+    const isFresh = (dev: string) => fresh.has(key(ns, dev)) || earlyDeleted.has(key(ns, dev));
+    for (const l of t.links.values()) {
+      const o = isFresh(l.name) ? undefined : seen.links.get(l.name);
+      if (o === undefined && l.kind !== 'lo' && !fresh.has(key(ns, l.name))) continue; // not there, nothing creates it
+      const set: { master?: string; mtu?: number; up?: boolean; isolated?: boolean } = {};
+      if (l.master !== undefined && o?.master !== l.master) set.master = l.master;
+      if (l.mtu !== undefined && o?.mtu !== l.mtu) set.mtu = l.mtu;
+      if (l.up === true && o?.up !== true) set.up = true;
+      if (l.isolated !== undefined && (o?.isolated ?? false) !== l.isolated) set.isolated = l.isolated;
+      if (Object.keys(set).length > 0) sets.push({ op: 'link-set', item: l.item, ns, name: l.name, ...set });
+    }
+    for (const [a, item] of t.addrs) {
+      const [dev = '', cidr = ''] = a.split(' ');
+      if (isFresh(dev) || !seen.addrs.has(a)) adds.push({ op: 'addr-add', item, ns, dev, cidr });
+    }
+    for (const [r, route] of t.routes) {
+      if (isFresh(route.dev) || !seen.routes.has(r)) adds.push({ op: 'route-add', ns, ...route });
+    }
+    for (const [n, item] of t.neigh) {
+      const [dev = '', ip = '', mac = ''] = n.split(' ');
+      if (isFresh(dev) || !seen.neigh.has(n)) adds.push({ op: 'neigh-add', item, ns, dev, ip, mac });
+    }
+    for (const [f, item] of t.fdb) {
+      const [dev = '', mac = '', dst = ''] = f.split(' ');
+      if (isFresh(dev) || !seen.fdb.has(f)) adds.push({ op: 'fdb-add', item, ns, dev, mac, dst });
+    }
+  }
+  // Within one namespace's batch: links first, then addresses, routes, neighbours.
+  ops.push(...sets, ...adds.filter((o) => o.op === 'addr-add'), ...adds.filter((o) => o.op !== 'addr-add'));
+
+  for (const [k, t] of dirty(HOST_NS) ? target.nft : []) {
+    const have = obs.nft.get(k);
+    const want = new Set(t.chains.flatMap((c) => c.rules.map((r) => r.key)));
+    if (have === undefined || have.size !== want.size || [...want].some((w) => !have.has(w))) {
+      ops.push({ op: 'nft-table', item: t.item, ns: HOST_NS, family: t.family, table: t.table, chains: t.chains });
+    }
+  }
+  for (const [k, s] of dirty(HOST_NS) ? target.sysctls : []) {
+    if (obs.sysctls.get(k) !== s.value) ops.push({ op: 'sysctl', item: s.item, ns: HOST_NS, key: k, value: s.value });
+  }
+
+  ops.push(...staleOps(target, obs, cfg, earlyDeleted, dirty));
+  return sortByStage(ops);
+}
+
+function observedLink(obs: KernelState, ns: NsName, name: string): LinkState | undefined {
+  if (ns !== HOST_NS && !obs.namespaces.has(ns)) return undefined;
+  return obs.ns.get(ns)?.links.get(name);
+}
+
+function mismatched(l: TargetLink, o: LinkState, peerObs: LinkState | undefined, peerT: TargetLink | undefined): boolean {
+  if (o.kind !== l.kind) return true;
+  if (l.vxlan !== undefined) {
+    const v = o.vxlan;
+    if (v === undefined) return true;
+    if (v.vni !== l.vxlan.vni || v.port !== l.vxlan.port || v.local !== l.vxlan.local) return true;
+    if (v.learning !== l.vxlan.learning || v.proxy !== l.vxlan.proxy) return true;
+  }
+  if (l.peer !== undefined) {
+    if (peerObs === undefined || peerObs.kind !== 'veth') return true;
+    if (peerT?.mac !== undefined && peerObs.mac !== peerT.mac) return true;
+  }
+  return false;
+}
+
+function staleOps(
+  target: TargetState,
+  obs: KernelState,
+  cfg: DataplaneConfig,
+  early: Set<string>,
+  dirty: (ns: NsName) => boolean,
+): KernelOp[] {
+  const ops: KernelOp[] = [];
+  const spaces = new Set<NsName>([HOST_NS, ...obs.namespaces.keys()]);
+  for (const ns of spaces) {
+    if (ns !== HOST_NS && !OWNED_NS.test(ns)) continue;
+    const t: TargetNs | undefined = target.ns.get(ns);
+    if (t !== undefined && !dirty(ns)) continue;
+    const seen = obs.ns.get(ns) ?? emptyNsState();
+    const item = t?.item ?? STALE;
+    const deleted = new Set<string>();
+    for (const l of seen.links.values()) {
+      if (t?.links.has(l.name) === true || early.has(`${ns}/${l.name}`)) continue;
+      if (!ownsLink(ns, l, cfg)) continue;
+      ops.push({ op: 'link-del', item, ns, name: l.name });
+      deleted.add(l.name);
+    }
+    if (ns !== HOST_NS) {
+      const gone = (dev: string) => deleted.has(dev) || dev === 'lo' || t === undefined;
+      for (const a of seen.addrs) {
+        const [dev = '', cidr = ''] = a.split(' ');
+        if (!gone(dev) && t?.addrs.has(a) !== true) ops.push({ op: 'addr-del', item, ns, dev, cidr });
+      }
+      for (const r of seen.routes) {
+        const m = /^(\S+) via (\S+) dev (\S+)$/.exec(r);
+        if (m === null || gone(m[3] as string) || t?.routes.has(r) === true) continue;
+        ops.push({ op: 'route-del', item, ns, dst: m[1] as string, via: m[2] as string, dev: m[3] as string });
+      }
+      for (const n of seen.neigh) {
+        const [dev = '', ip = '', mac = ''] = n.split(' ');
+        if (!gone(dev) && t?.neigh.has(n) !== true) ops.push({ op: 'neigh-del', item, ns, dev, ip, mac });
+      }
+      for (const f of seen.fdb) {
+        const [dev = '', mac = '', dst = ''] = f.split(' ');
+        if (!gone(dev) && t?.fdb.has(f) !== true) ops.push({ op: 'fdb-del', item, ns, dev, mac, dst });
+      }
+      if (t === undefined) ops.push({ op: 'netns-del', item, ns });
+    }
+  }
+  const ours = `ip ${cfg.nftTable}`;
+  if (dirty(HOST_NS) && obs.nft.has(ours) && !target.nft.has(ours)) {
+    ops.push({ op: 'nft-table-del', item: STALE, ns: HOST_NS, family: 'ip', table: cfg.nftTable });
+  }
+  return ops;
+}
+
+/**
+ * Whether a link not in the target may be deleted. Veths inside sandboxes are removed through
+ * their other end (deleting both ends would make the second delete fail).
+ */
+function ownsLink(ns: NsName, l: LinkState, cfg: DataplaneConfig): boolean {
+  if (l.name === 'lo') return false;
+  if (ns === HOST_NS) {
+    if (l.kind === 'veth' && OWNED_HOST_VETH.test(l.name)) return true;
+    if (l.kind === 'vxlan' && OWNED_HOST_VXLAN.test(l.name)) return l.vxlan?.local === cfg.dataPathAddr;
+    return l.name === cfg.gwbridgeName && l.alias === GWBRIDGE_ALIAS;
+  }
+  if (ns.startsWith('sb-') && l.kind === 'veth') return false;
+  return true;
+}

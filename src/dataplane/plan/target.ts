@@ -1,0 +1,59 @@
+import type { KernelOp, NftChain, NsName, VxlanInfo } from '../kernel/types.js';
+
+/**
+ * The kernel objects a desired state calls for, namespace by namespace: what compile-target.ts
+ * produces and diff.ts compares with the observed kernel.
+ */
+
+export interface TargetLink {
+  readonly name: string;
+  readonly item: string;
+  readonly kind: 'bridge' | 'vxlan' | 'veth' | 'lo';
+  /** The op that creates it; absent for loopback, for a veth's second end, and for a link used as it is. */
+  readonly create?: KernelOp;
+  /** For a veth end: where its peer must be. */
+  readonly peer?: { readonly ns: NsName; readonly name: string };
+  readonly mtu?: number;
+  readonly up?: boolean;
+  readonly master?: string;
+  readonly isolated?: boolean;
+  readonly mac?: string;
+  readonly vxlan?: VxlanInfo;
+}
+
+export interface TargetRoute {
+  readonly item: string;
+  readonly dst: string;
+  readonly via?: string;
+  readonly dev: string;
+}
+
+export interface TargetNs {
+  readonly item: string;
+  readonly links: Map<string, TargetLink>;
+  /** key "DEV CIDR" -> item */
+  readonly addrs: Map<string, string>;
+  /** key as formatRoute() -> route */
+  readonly routes: Map<string, TargetRoute>;
+  /** key "DEV IP MAC" -> item */
+  readonly neigh: Map<string, string>;
+  /** key "DEV MAC DST" -> item */
+  readonly fdb: Map<string, string>;
+}
+
+export interface TargetState {
+  readonly ns: Map<NsName, TargetNs>;
+  /** "FAMILY NAME" -> the table */
+  readonly nft: Map<string, { readonly item: string; readonly family: string; readonly table: string; readonly chains: readonly NftChain[] }>;
+  readonly sysctls: Map<string, { readonly item: string; readonly value: string }>;
+}
+
+export function emptyTargetNs(item: string): TargetNs {
+  return { item, links: new Map(), addrs: new Map(), routes: new Map(), neigh: new Map(), fdb: new Map() };
+}
+
+/** A problem with the desired state itself (not the kernel), reported against its item. */
+export interface Problem {
+  readonly item: string;
+  readonly error: string;
+}
