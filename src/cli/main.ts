@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerClusterCommands } from './commands/cluster.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { registerDaemon } from './commands/daemon.js';
+import { registerInfo } from './commands/info.js';
+import { registerInit } from './commands/init.js';
+import { registerJoinToken } from './commands/join-token.js';
+import { registerNodeCommands } from './commands/node/index.js';
+import { tsswarmVersion } from './version.js';
 
 const program = new Command()
   .name('tsswarm')
   .description('A Swarm-mode cluster agent: Raft-replicated managers, gossip, and a Linux dataplane')
-  .version(pkg.version, '-v, --version');
+  .version(tsswarmVersion(), '-v, --version')
+  .option('-H, --host <socket>', 'daemon socket to talk to, unix:///path (default $TSSWARM_HOST or unix:///run/tsswarm/tsswarm.sock)')
+  .option('-D, --debug', 'on errors, also print the stable error code');
 
+registerDaemon(program);
+registerInit(program);
+registerJoinToken(program);
+registerInfo(program);
+registerNodeCommands(program);
 registerClusterCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,85 @@
+import { TsswarmError } from '../errors/index.js';
+import type {
+  ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
+  InitClusterRequest, InitClusterResponse, ListNodesResponse,
+} from '../manager/controlapi/messages.js';
+import type { ManagerRuntime } from './manager-runtime.js';
+
+/** What the local API needs of the daemon that owns it. */
+export interface LocalDaemon {
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly engineVersion: string;
+  /** The running manager, if this node is one. */
+  manager(): ManagerRuntime | undefined;
+  /** Cluster ID if this node is in a swarm. */
+  clusterId(): string | undefined;
+  init(req: InitClusterRequest): Promise<InitClusterResponse>;
+}
+
+/** ms a call handed on to the leader may take. */
+const FORWARD_DEADLINE_MS = 10_000;
+
+/**
+ * The Control API on the daemon's unix socket. Init is the daemon's own business; the rest
+ * needs a manager. A manager that leads answers from its store; a follower hands the call to
+ * the leader over mutual TLS on 2377 (one node always leads itself). Answers that are about
+ * "this node" (info's node fields, `node inspect self`) are resolved here, not by the leader.
+ */
+export class LocalControl implements ControlBackend {
+  constructor(private readonly daemon: LocalDaemon) {}
+
+  initCluster(req: InitClusterRequest): Promise<InitClusterResponse> {
+    return this.daemon.init(req);
+  }
+
+  async getInfo(): Promise<GetInfoResponse> {
+    const manager = this.daemon.manager();
+    if (manager === undefined) return this.inactiveInfo();
+    const info = await this.route(manager, (b) => b.getInfo());
+    const local = await manager.control.localFields();
+    return { ...info, ...local, isManager: true };
+  }
+
+  async listNodes(): Promise<ListNodesResponse> {
+    const res = await this.route(this.requireManager('node ls'), (b) => b.listNodes());
+    return { ...res, selfId: this.daemon.nodeId };
+  }
+
+  async getNode(req: GetNodeRequest): Promise<GetNodeResponse> {
+    const ref = req.ref === 'self' ? this.daemon.nodeId : req.ref;
+    return this.route(this.requireManager('node inspect'), (b) => b.getNode({ ref }));
+  }
+
+  async getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse> {
+    return this.route(this.requireManager('join-token'), (b) => b.getJoinToken(req));
+  }
+
+  private requireManager(operation: string): ManagerRuntime {
+    const manager = this.daemon.manager();
+    if (manager !== undefined) return manager;
+    if (this.daemon.clusterId() === undefined) throw new TsswarmError('SWARM_NOT_INITIALIZED', { operation });
+    throw new TsswarmError('SWARM_NOT_MANAGER', { operation });
+  }
+
+  private async route<T>(manager: ManagerRuntime, fn: (backend: ControlBackend) => Promise<T>): Promise<T> {
+    // Just after a restart the group has no leader for an election timeout: wait, don't fail.
+    await manager.waitForLeader(FORWARD_DEADLINE_MS);
+    const client = manager.leaderClient(FORWARD_DEADLINE_MS);
+    if (client === undefined) return fn(manager.control);
+    try {
+      return await fn(client);
+    } finally {
+      client.close();
+    }
+  }
+
+  private inactiveInfo(): GetInfoResponse {
+    return {
+      localNodeState: 'inactive', nodeId: '', isManager: false, clusterId: '', managers: 0, nodes: 0, nodeAddr: '', managerAddrs: [],
+      raftLeaderId: '', raftTerm: 0, raftApplied: 0, raftCommit: 0, defaultAddrPools: [], subnetSize: 0, dataPathPort: 0, dataPathAddr: '',
+      dispatcherHeartbeatPeriodMs: 0, nodeCertExpiryMs: 0, taskHistoryRetentionLimit: 0, snapshotInterval: 0, autolockManagers: false,
+      rootCaNotAfterMs: 0, nodeCertNotAfterMs: 0, engineVersion: this.daemon.engineVersion, hostname: this.daemon.hostname,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import type { ChannelCredentials, Client, ServiceError } from '@grpc/grpc-js';
+import type { TsswarmError } from '../../errors/index.js';
+import { fromServiceError } from './grpc-errors.js';
+import { loadControlProto } from './load-proto.js';
+import type {
+  ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
+  InitClusterRequest, InitClusterResponse, ListNodesResponse,
+} from './messages.js';
+
+type UnaryMethod = (req: unknown, options: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+export interface ControlClientOptions {
+  /** A grpc-js target: `unix:///run/tsswarm/tsswarm.sock` or `host:2377`. */
+  readonly target: string;
+  readonly credentials: ChannelCredentials;
+  readonly channelOptions?: Record<string, string | number>;
+  /** ms each call may take; init generates RSA keys and waits for an election. */
+  readonly deadlineMs: number;
+  /** Turns a failure that carries no TsswarmError (no connection, deadline) into one. */
+  readonly transportError: (err: ServiceError) => TsswarmError;
+}
+
+/**
+ * A typed Control API client: the CLI's way to its daemon, and a daemon's way to the leader.
+ * It is itself a ControlBackend, so a follower can serve its socket by forwarding.
+ */
+export class ControlClient implements ControlBackend {
+  private readonly client: Client;
+
+  constructor(private readonly opts: ControlClientOptions) {
+    const { ControlClient: Ctor } = loadControlProto();
+    this.client = new Ctor(opts.target, opts.credentials, opts.channelOptions ?? {});
+  }
+
+  initCluster(req: InitClusterRequest): Promise<InitClusterResponse> {
+    return this.call('initCluster', req);
+  }
+  getInfo(): Promise<GetInfoResponse> {
+    return this.call('getInfo', {});
+  }
+  listNodes(): Promise<ListNodesResponse> {
+    return this.call('listNodes', {});
+  }
+  getNode(req: GetNodeRequest): Promise<GetNodeResponse> {
+    return this.call('getNode', req);
+  }
+  getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse> {
+    return this.call('getJoinToken', req);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<Res>(method: string, req: unknown): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, UnaryMethod>)[method]!.bind(this.client);
+    return new Promise<Res>((resolve, reject) => {
+      fn(req, { deadline: new Date(Date.now() + this.opts.deadlineMs) }, (err, res) => {
+        if (err === null) resolve(res as Res);
+        else reject(fromServiceError(err) ?? this.opts.transportError(err));
+      });
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import { errorMessage, isTsswarmError } from '../../errors/index.js';
+import type { Logger } from '../../log/logger.js';
+import { toGrpcStatus } from './grpc-errors.js';
+import type { ControlBackend } from './messages.js';
+
+type Handler = (call: ServerUnaryCall<unknown, unknown>, done: sendUnaryData<unknown>) => void;
+
+/**
+ * The gRPC handlers of the Control service over a backend. Each call runs the backend's
+ * promise and maps a refusal to its status at this edge (grpc-errors.ts). Who may call is
+ * decided outside: the local socket is guarded by its file mode, 2377 by the mTLS
+ * authorization interceptor (managers only).
+ */
+export function controlServiceImplementation(backend: ControlBackend, logger: Logger): UntypedServiceImplementation {
+  const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>): Handler => (call, done) => {
+    // Through a promise, so a backend that throws synchronously is refused like one that rejects.
+    Promise.resolve(call.request as Req).then(fn).then(
+      (res) => done(null, res),
+      (err: unknown) => {
+        if (isTsswarmError(err) && err.code !== 'INTERNAL') logger.info({ method: name, code: err.code }, 'control call refused');
+        else logger.error({ method: name, err: errorMessage(err) }, 'control call failed');
+        done(toGrpcStatus(err));
+      },
+    );
+  };
+  return {
+    InitCluster: unary('InitCluster', (req: Parameters<ControlBackend['initCluster']>[0]) => backend.initCluster(req)),
+    GetInfo: unary('GetInfo', () => backend.getInfo()),
+    ListNodes: unary('ListNodes', () => backend.listNodes()),
+    GetNode: unary('GetNode', (req: Parameters<ControlBackend['getNode']>[0]) => backend.getNode(req)),
+    GetJoinToken: unary('GetJoinToken', (req: Parameters<ControlBackend['getJoinToken']>[0]) => backend.getJoinToken(req)),
+  };
+}

@@ -1,0 +1,91 @@
+import type { Node } from '../store/index.js';
+
+/**
+ * TypeScript shapes of proto/control.proto's messages, as loaded by load-proto.ts (camelCase,
+ * every field present, enums as names, int64 as number). Keep in step with the .proto file.
+ */
+export interface InitClusterRequest {
+  advertiseAddr: string;
+  listenAddr: string;
+  dataPathAddr: string;
+  dataPathPort: number;
+  defaultAddrPools: string[];
+  defaultAddrPoolMaskLength: number;
+  dispatcherHeartbeat: string;
+  certExpiry: string;
+  forceNewCluster: boolean;
+  autolock: boolean;
+}
+
+export interface InitClusterResponse {
+  nodeId: string;
+  clusterId: string;
+  workerToken: string;
+  managerAddr: string;
+}
+
+export interface GetInfoResponse {
+  localNodeState: 'inactive' | 'active';
+  nodeId: string;
+  isManager: boolean;
+  clusterId: string;
+  managers: number;
+  nodes: number;
+  nodeAddr: string;
+  managerAddrs: string[];
+  raftLeaderId: string;
+  raftTerm: number;
+  raftApplied: number;
+  raftCommit: number;
+  defaultAddrPools: string[];
+  subnetSize: number;
+  dataPathPort: number;
+  dataPathAddr: string;
+  dispatcherHeartbeatPeriodMs: number;
+  nodeCertExpiryMs: number;
+  taskHistoryRetentionLimit: number;
+  snapshotInterval: number;
+  autolockManagers: boolean;
+  rootCaNotAfterMs: number;
+  nodeCertNotAfterMs: number;
+  engineVersion: string;
+  hostname: string;
+}
+
+export interface ListNodesResponse {
+  nodes: Node[];
+  selfId: string;
+}
+
+export interface GetNodeRequest {
+  ref: string;
+}
+
+export interface GetNodeResponse {
+  node: Node;
+}
+
+export type JoinRole = 'worker' | 'manager';
+
+export interface GetJoinTokenRequest {
+  role: string;
+  rotate: boolean;
+}
+
+export interface GetJoinTokenResponse {
+  token: string;
+  managerAddr: string;
+  rotated: boolean;
+}
+
+/**
+ * What serves the Control API. The daemon implements it for its local socket (answering
+ * itself or handing the call to the leader); a manager implements it on 2377.
+ */
+export interface ControlBackend {
+  initCluster(req: InitClusterRequest): Promise<InitClusterResponse>;
+  getInfo(): Promise<GetInfoResponse>;
+  listNodes(): Promise<ListNodesResponse>;
+  getNode(req: GetNodeRequest): Promise<GetNodeResponse>;
+  getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse>;
+}
