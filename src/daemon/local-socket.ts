@@ -5,7 +5,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { TsswarmError, errorMessage } from '../errors/index.js';
 
 /** Does something accept connections on this unix socket? */
-function socketIsLive(path: string): Promise<boolean> {
+export function socketIsLive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

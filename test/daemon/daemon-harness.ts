@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { socketIsLive } from '../../src/daemon/local-socket.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compiledPath } from '../support/compiled.js';
@@ -53,17 +54,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 /** One daemon's home: data root and socket, kept across restarts of its process. */
 export class DaemonHome {
   proc: ChildProcess | undefined;
@@ -99,7 +89,7 @@ export class DaemonHome {
   async start(extraArgs: readonly string[] = []): Promise<void> {
     const child = this.spawnDaemon(extraArgs);
     const deadline = Date.now() + START_DEADLINE_MS;
-    while (!(await socketAccepts(this.socket))) {
+    while (!(await socketIsLive(this.socket))) {
       if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode} during start:\n${this.log}`);
       if (Date.now() > deadline) throw new Error(`daemon did not serve ${this.socket} within ${START_DEADLINE_MS} ms:\n${this.log}`);
       await sleep(50);
