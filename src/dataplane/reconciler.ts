@@ -67,7 +67,8 @@ interface VerifiedHost {
  * Read-back policy: a namespace is read in full unless it was verified: programmed without
  * error for the same desired fingerprint, and (for sandbox and overlay namespaces) its nsfs
  * file still has the same inode. When only an overlay's remote endpoints changed, only its
- * neighbour and FDB entries are read. Only namespaces that were read (or must be created) are
+ * neighbour and FDB entries are read (over netlink: the changes since the last read, see
+ * kernel/README.md). Only namespaces that were read (or must be created) are
  * planned. A restarted daemon has verified nothing, so its first call reads everything, and
  * `fullReadback` forces that at any time. This keeps a one-peer change to a node with
  * hundreds of sandboxes from reading hundreds of namespaces.
@@ -77,7 +78,7 @@ interface VerifiedHost {
 export class Reconciler {
   private readonly verified = new Map<NsName, Verified>();
   private host: VerifiedHost | undefined;
-  private last: { readonly key: string; readonly compiled: Compiled } | undefined;
+  private last: { readonly key: string; readonly entries: Map<NsName, string>; readonly compiled: Compiled } | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -112,8 +113,11 @@ export class Reconciler {
     // holds except for the overlays' entries: skip compiling hundreds of sandboxes again.
     const key = structureKey(sigs);
     const reuse = this.last !== undefined && this.last.key === key && !observed.read.has(HOST_NS);
-    const compiled = reuse && this.last !== undefined ? recompileRemotes(this.last.compiled, desired, this.cfg) : compileTarget(desired, this.cfg, observed);
-    this.last = { key, compiled };
+    const prevEntries = this.last?.entries;
+    const changedNets = new Set(desired.networks.filter((n) => sigs.entries.get(overlayNs(n.id)) !== prevEntries?.get(overlayNs(n.id))).map((n) => n.id));
+    const compiled =
+      reuse && this.last !== undefined ? recompileRemotes(this.last.compiled, desired, this.cfg, changedNets) : compileTarget(desired, this.cfg, observed);
+    this.last = { key, entries: sigs.entries, compiled };
     const p = plan(desired, this.cfg, observed, dirty, compiled);
     const t2 = this.clock.now();
     const results = p.ops.length > 0 ? await this.kernel.apply(p.ops) : [];

@@ -12,6 +12,11 @@ interface Helper {
   readonly inode: number;
   ready: boolean;
   readonly pending: Map<number, (r: HelperReply) => void>;
+  /**
+   * The entries as of the helper's last read reply: replies after the first carry only what
+   * changed since the previous one (the helper follows the kernel's notifications).
+   */
+  entries?: { neigh: Set<string>; fdb: Set<string> };
 }
 
 export class EntryHelpers {
@@ -52,10 +57,25 @@ export class EntryHelpers {
     return h !== undefined && h.ready && h.inode === inode;
   }
 
-  read(nsPath: string, refresh = false): Promise<{ neigh: string[]; fdb: string[] }> {
-    return this.request(nsPath, { kind: 'read', refresh }).then((r) => {
-      if (r.kind !== 'read') throw new Error(r.kind === 'error' ? r.error : 'unexpected reply');
-      return { neigh: r.neigh, fdb: r.fdb };
+  /** The namespace's permanent VXLAN neighbour and FDB entries, as the kernel has them now. */
+  read(nsPath: string, refresh = false): Promise<{ neigh: ReadonlySet<string>; fdb: ReadonlySet<string> }> {
+    const h = this.helpers.get(nsPath);
+    // Without a previous answer there is nothing to apply changes to: ask for everything.
+    return this.request(nsPath, { kind: 'read', refresh: refresh || h?.entries === undefined }).then((r) => {
+      if (r.kind !== 'read') {
+        if (h !== undefined) h.entries = undefined;
+        throw new Error(r.kind === 'error' ? r.error : 'unexpected reply');
+      }
+      if (h === undefined) return { neigh: new Set(r.neigh), fdb: new Set(r.fdb) };
+      // Replies arrive in request order, so each delta applies to the previous reply's state.
+      if (r.full || h.entries === undefined) h.entries = { neigh: new Set(r.neigh), fdb: new Set(r.fdb) };
+      else {
+        for (const x of r.neighGone) h.entries.neigh.delete(x);
+        for (const x of r.fdbGone) h.entries.fdb.delete(x);
+        for (const x of r.neigh) h.entries.neigh.add(x);
+        for (const x of r.fdb) h.entries.fdb.add(x);
+      }
+      return h.entries;
     });
   }
 
@@ -67,12 +87,17 @@ export class EntryHelpers {
   }
 
   /**
-   * A read whose answer is dropped: refreshes the helper's device cache after links changed
-   * and warms its code, off the path of the next real read.
+   * A read whose answer is only kept here, off the path of the next real read: with refresh,
+   * it refreshes the helper's device cache after links changed; without, it takes over the
+   * changes the helper has followed since its last reply.
    */
-  prime(nsPath: string): void {
+  prime(nsPath: string, refresh: boolean): Promise<void> {
     const h = this.helpers.get(nsPath);
-    if (h !== undefined && h.ready) this.read(nsPath, true).catch(() => undefined);
+    if (h === undefined || !h.ready) return Promise.resolve();
+    return this.read(nsPath, refresh).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   stop(nsPath: string): void {

@@ -207,9 +207,13 @@ export class LinuxKernel implements Kernel {
       // New overlay namespaces get their helper while the later stages run; once links are
       // made, helpers refresh their device cache (a VXLAN device is new or replaced).
       if (stage === 0) this.warmHelpers(await this.listNamespaces());
-      if (stage === 1) for (const ns of this.inodes.keys()) if (entryNs(ns)) this.helpers?.prime(join(this.opts.netnsDir, ns));
+      if (stage === 1) for (const ns of this.inodes.keys()) if (entryNs(ns)) void this.helpers?.prime(join(this.opts.netnsDir, ns), true);
       if (this.opts.afterStage !== undefined) await this.opts.afterStage(stage);
     }
+    // Entries made by iproute2 reach the helpers' mirrors as notifications: an apply ends when
+    // the helpers have taken them over, so their cost is counted here, where it arises, and a
+    // later read carries only what changed after this apply.
+    await Promise.all([...this.inodes.keys()].filter(entryNs).map((ns) => this.helpers?.prime(join(this.opts.netnsDir, ns), false)));
     return ops.map((op, i) => {
       const error = errors.get(i);
       return error === undefined ? { op } : { op, error };

@@ -14,26 +14,46 @@ export type EntryOp =
   | { readonly op: 'fdb-add' | 'fdb-del'; readonly dev: string; readonly mac: string; readonly dst: string };
 
 export type HelperRequest = { readonly id: number } & (
+  /** refresh: dump again even if the mirror is current (after links changed, or a new reader). */
   | { readonly kind: 'read'; readonly refresh?: boolean }
   | { readonly kind: 'apply'; readonly ops: readonly EntryOp[] }
 );
 
 export type HelperReply =
   | { readonly id: 0; readonly kind: 'ready' }
-  | { readonly id: number; readonly kind: 'read'; readonly neigh: string[]; readonly fdb: string[] }
+  /**
+   * full: neigh and fdb are every entry; else they are the entries added since the previous
+   * read reply, and the *Gone lists the entries removed since then.
+   */
+  | {
+      readonly id: number;
+      readonly kind: 'read';
+      readonly full: boolean;
+      readonly neigh: string[];
+      readonly fdb: string[];
+      readonly neighGone: string[];
+      readonly fdbGone: string[];
+    }
   | { readonly id: number; readonly kind: 'apply'; readonly errors: (string | null)[] }
   | { readonly id: number; readonly kind: 'error'; readonly error: string };
 
 const AF_INET = 2;
 const AF_BRIDGE = 7;
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const RTM_GETLINK = 18;
 const RTM_NEWNEIGH = 28;
+const RTM_DELNEIGH = 29;
 const RTM_GETNEIGH = 30;
+const RTNLGRP_LINK = 1;
+const RTNLGRP_NEIGH = 3;
 const NDA_DST = 1;
 const NDA_LLADDR = 2;
 const NDA_IFINDEX = 8;
 const NUD_PERMANENT = 0x80;
 
 interface RawNeigh {
+  readonly family: number;
   readonly ifindex: number;
   readonly state: number;
   readonly dst?: Buffer;
@@ -52,12 +72,30 @@ function parseNeigh(b: Buffer): RawNeigh {
     if (type === NDA_LLADDR) lladdr = b.subarray(off + 4, off + len);
     off += (len + 3) & ~3;
   }
-  return { ifindex: b.readInt32LE(4), state: b.readUInt16LE(8), dst, lladdr };
+  return { family: b.readUInt8(0), ifindex: b.readInt32LE(4), state: b.readUInt16LE(8), dst, lladdr };
 }
 
 const mac = (m: string) => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
 const ip4 = (a: string) => Buffer.from(a.split('.').map(Number));
 const fmtMac = (b: Buffer | undefined) => (b === undefined ? '' : [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
+
+const IFLA_IFNAME = 3;
+const IFLA_LINKINFO = 18;
+
+/** struct ifinfomsg (16 bytes): the index, name and kind of a link notification. */
+function parseLink(b: Buffer): { ifindex: number; name?: string; kind?: string } {
+  let name: string | undefined;
+  let kind: string | undefined;
+  for (let off = 16; off + 4 <= b.length; ) {
+    const len = b.readUInt16LE(off);
+    if (len < 4) break;
+    const type = b.readUInt16LE(off + 2) & 0x3fff;
+    if (type === IFLA_IFNAME) name = b.subarray(off + 4, off + len).toString('utf8').replace(/\0+$/, '');
+    if (type === IFLA_LINKINFO) kind = infoKind(b.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+  return { ifindex: b.readInt32LE(4), name, kind };
+}
 
 /** IFLA_INFO_KIND from a raw IFLA_LINKINFO (the package leaves it unparsed). */
 function infoKind(info: Buffer): string | undefined {
@@ -122,21 +160,146 @@ async function main(): Promise<void> {
     return msgs.filter((m) => m.type === RTM_NEWNEIGH).map((m) => parseNeigh(m.data));
   };
 
-  /** Only the VXLAN device carries remote entries: dump just its entries. */
-  const read = async (refresh: boolean): Promise<{ neigh: string[]; fdb: string[] }> => {
-    if (refresh || vxlans.size === 0) await refreshLinks();
-    const neigh: string[] = [];
-    const fdb: string[] = [];
-    for (const ifindex of vxlans) {
-      const dev = names.get(ifindex) ?? '?';
-      for (const n of await dumpNeigh(AF_INET, ifindex)) {
-        if ((n.state & NUD_PERMANENT) !== 0 && n.dst?.length === 4 && n.lladdr !== undefined) neigh.push(`${dev} ${n.dst.join('.')} ${fmtMac(n.lladdr)}`);
+  /**
+   * The mirror: the permanent entries of the VXLAN devices, by key ("ifindex ip" for a
+   * neighbour, "ifindex mac dst" for an FDB entry) -> the line a read reports. Filled by a
+   * dump, then kept current by the kernel's own change notifications (RTNLGRP_NEIGH, on a
+   * second socket): every change to these tables, ours or anyone's, is announced there, so a
+   * read is the kernel's state without dumping a thousand entries again. What the mirror
+   * cannot follow exactly (a lost notification, a VXLAN device made, moved or removed, an FDB
+   * entry whose destination was replaced) makes the next read a full dump again.
+   */
+  const neighM = new Map<string, string>();
+  const fdbM = new Map<string, string>();
+  /** The reported line (or undefined: absent) of every key changed since the last reply. */
+  const changed = new Map<string, string | undefined>();
+  let stale = true;
+  /** Notifications that arrived during a dump, replayed onto its result. */
+  let replay: RawNeigh[] | undefined;
+
+  const neighKey = (n: RawNeigh) => `n ${n.ifindex} ${n.dst?.join('.') ?? ''}`;
+  const fdbKey = (n: RawNeigh) => `f ${n.ifindex} ${fmtMac(n.lladdr)} ${n.dst?.join('.') ?? ''}`;
+  const neighLine = (n: RawNeigh) =>
+    (n.state & NUD_PERMANENT) !== 0 && n.dst?.length === 4 && n.lladdr !== undefined ? `${names.get(n.ifindex) ?? '?'} ${n.dst.join('.')} ${fmtMac(n.lladdr)}` : undefined;
+  const fdbLine = (n: RawNeigh) =>
+    (n.state & NUD_PERMANENT) !== 0 && n.dst?.length === 4 ? `${names.get(n.ifindex) ?? '?'} ${fmtMac(n.lladdr)} ${n.dst.join('.')}` : undefined;
+  /** FDB destinations per "ifindex mac", to notice a second one. */
+  const fdbMacs = new Map<string, number>();
+  const put = (m: Map<string, string>, key: string, line: string | undefined) => {
+    const before = m.get(key);
+    if (before === line) return;
+    if (!changed.has(key)) changed.set(key, before);
+    if (m === fdbM && (before === undefined) !== (line === undefined)) {
+      const mk = key.slice(0, key.lastIndexOf(' '));
+      const c = (fdbMacs.get(mk) ?? 0) + (line === undefined ? -1 : 1);
+      if (c > 0) fdbMacs.set(mk, c);
+      else fdbMacs.delete(mk);
+    }
+    if (line === undefined) m.delete(key);
+    else m.set(key, line);
+  };
+  const noteNeigh = (type: number, n: RawNeigh, dumped = false) => {
+    if (!vxlans.has(n.ifindex)) return;
+    if (n.family === AF_INET) put(neighM, neighKey(n), type === RTM_NEWNEIGH ? neighLine(n) : undefined);
+    if (n.family !== AF_BRIDGE || n.dst?.length !== 4) return;
+    const key = fdbKey(n);
+    const line = type === RTM_NEWNEIGH ? fdbLine(n) : undefined;
+    // A new destination for a MAC that has another: appended or replaced, a notification
+    // does not say which. Dump again at the next read.
+    if (!dumped && line !== undefined && !fdbM.has(key) && fdbMacs.has(key.slice(0, key.lastIndexOf(' ')))) stale = true;
+    put(fdbM, key, line);
+  };
+
+  let mon: ReturnType<typeof createRtNetlink> | undefined;
+  const monitor = () => {
+    const m = createRtNetlink();
+    m.socket.on('message', (raw: unknown) => {
+      for (const msg of (Array.isArray(raw) ? raw : [raw]) as { type: number; data: Buffer }[]) {
+        if (msg.type === RTM_NEWNEIGH || msg.type === RTM_DELNEIGH) {
+          const n = parseNeigh(msg.data);
+          replay?.push({ ...n, state: msg.type === RTM_DELNEIGH ? -1 : n.state });
+          noteNeigh(msg.type, n);
+        } else if (msg.type === RTM_NEWLINK || msg.type === RTM_DELLINK) {
+          // A VXLAN device came, went or was renamed: the devices the mirror covers changed.
+          // (Other link news, like a port going up, leaves the entries alone.)
+          const l = parseLink(msg.data);
+          const known = vxlans.has(l.ifindex);
+          if (msg.type === RTM_DELLINK ? known : (known && l.name !== names.get(l.ifindex)) || (!known && l.kind === 'vxlan')) stale = true;
+        }
       }
-      for (const n of await dumpNeigh(AF_BRIDGE, ifindex)) {
-        if ((n.state & NUD_PERMANENT) !== 0 && n.dst?.length === 4) fdb.push(`${dev} ${fmtMac(n.lladdr)} ${n.dst.join('.')}`);
+    });
+    // ENOBUFS: notifications were lost. Start over on a new socket with a full dump.
+    m.socket.on('error', () => {
+      stale = true;
+      if (mon === m) mon = undefined;
+      try {
+        m.socket.close();
+      } catch {
+        // Already closed.
+      }
+    });
+    // Room for the notifications of a cold start (two per remote endpoint, ~1 KB each in
+    // the buffer's accounting) while this process is busy; capped by net.core.rmem_max.
+    m.socket.setRecvBufferSize(8 << 20);
+    m.socket.addMembership(RTNLGRP_NEIGH);
+    m.socket.addMembership(RTNLGRP_LINK);
+    return m;
+  };
+  /**
+   * Every notification the kernel queued before this returns has been handled: the reply to
+   * a request on the monitoring socket comes after them in its queue.
+   */
+  const barrier = async (m: ReturnType<typeof createRtNetlink>): Promise<void> => {
+    const ifi = Buffer.alloc(16);
+    ifi.writeInt32LE(1, 4); // lo: ifindex 1 in every namespace
+    await m.socket.request(RTM_GETLINK, [ifi]);
+  };
+
+  const dumpAll = async (m: ReturnType<typeof createRtNetlink>): Promise<void> => {
+    replay = [];
+    stale = false;
+    await refreshLinks();
+    const dumped: [number, RawNeigh][] = [];
+    for (const ifindex of vxlans) {
+      for (const n of await dumpNeigh(AF_INET, ifindex)) dumped.push([RTM_NEWNEIGH, n]);
+      for (const n of await dumpNeigh(AF_BRIDGE, ifindex)) dumped.push([RTM_NEWNEIGH, n]);
+    }
+    await barrier(m);
+    neighM.clear();
+    fdbM.clear();
+    fdbMacs.clear();
+    for (const [type, n] of dumped) noteNeigh(type, n, true);
+    const later = replay;
+    replay = undefined;
+    for (const n of later) noteNeigh(n.state === -1 ? RTM_DELNEIGH : RTM_NEWNEIGH, n);
+    changed.clear();
+  };
+
+  /** Only the VXLAN device carries remote entries: only its entries are mirrored. */
+  const read = async (refresh: boolean, tries = 0): Promise<Omit<Extract<HelperReply, { kind: 'read' }>, 'id' | 'kind'>> => {
+    mon ??= monitor();
+    const m = mon;
+    const full = refresh || stale || vxlans.size === 0;
+    if (full) await dumpAll(m);
+    else await barrier(m);
+    // Notifications were lost during this read: read again on the new socket.
+    if (mon !== m && tries < 3) return read(true, tries + 1);
+    if (!full && stale) return read(true, tries + 1);
+    const out = { full, neigh: [] as string[], fdb: [] as string[], neighGone: [] as string[], fdbGone: [] as string[] };
+    if (full) {
+      out.neigh.push(...neighM.values());
+      out.fdb.push(...fdbM.values());
+    } else {
+      for (const [key, before] of changed) {
+        const isNeigh = key.startsWith('n ');
+        const now = (isNeigh ? neighM : fdbM).get(key);
+        if (now === before) continue;
+        if (before !== undefined) (isNeigh ? out.neighGone : out.fdbGone).push(before);
+        if (now !== undefined) (isNeigh ? out.neigh : out.fdb).push(now);
       }
     }
-    return { neigh, fdb };
+    changed.clear();
+    return out;
   };
 
   const applyOne = async (o: EntryOp): Promise<void> => {

@@ -201,8 +201,10 @@ function addRemotes(
   nets: ReadonlyMap<string, NetworkSpec>,
   cfg: DataplaneConfig,
   problems: Problem[],
+  keep: ReadonlySet<string> = new Set(),
 ): void {
   for (const r of remotes) {
+    if (keep.has(r.network)) continue;
     const item = `remote:${r.network}/${r.ip}`;
     const net = nets.get(r.network);
     if (net === undefined) {
@@ -220,21 +222,24 @@ function addRemotes(
 /**
  * A previous compilation with the remote endpoints replaced: valid when nothing but remote
  * endpoints changed since (the caller checks that with its fingerprints). Shares every
- * namespace target except the overlays' entries, which are rebuilt.
+ * namespace target except the entries of the overlays in `changed` (network IDs whose remote
+ * endpoints differ), which are rebuilt; by default all of them.
  */
-export function recompileRemotes(prev: Compiled, desired: DesiredState, cfg: DataplaneConfig): Compiled {
+export function recompileRemotes(prev: Compiled, desired: DesiredState, cfg: DataplaneConfig, changed?: ReadonlySet<string>): Compiled {
   const ns = new Map(prev.target.ns);
   const nets = new Map<string, NetworkSpec>();
+  const keep = new Set<string>();
   for (const n of desired.networks) {
     const key = overlayNs(n.id);
     const t = ns.get(key);
     if (t === undefined) continue;
     nets.set(n.id, n);
-    ns.set(key, { ...t, neigh: new Map(), fdb: new Map() });
+    if (changed !== undefined && !changed.has(n.id)) keep.add(n.id);
+    else ns.set(key, { ...t, neigh: new Map(), fdb: new Map() });
   }
   const target: TargetState = { ...prev.target, ns };
-  const problems = prev.problems.filter((p) => !p.item.startsWith('remote:'));
-  addRemotes(target, desired.remotes, nets, cfg, problems);
+  const problems = prev.problems.filter((p) => !p.item.startsWith('remote:') || keep.has(p.item.slice(7, p.item.lastIndexOf('/'))));
+  addRemotes(target, desired.remotes, nets, cfg, problems, keep);
   return { target, problems };
 }
 

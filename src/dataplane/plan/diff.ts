@@ -62,12 +62,16 @@ export function diffTarget(
   }
 
   // Settings, addresses, routes, neighbours, FDB.
+  const freshNs = new Set([...fresh, ...earlyDeleted].map((k) => k.slice(0, k.indexOf('/'))));
   const sets: KernelOp[] = [];
   const adds: KernelOp[] = [];
   for (const [ns, t] of target.ns) {
     if (!dirty(ns)) continue;
     const seen = obs.namespaces.has(ns) || ns === HOST_NS ? obsNs(ns) : emptyNsState();
     const isFresh = (dev: string) => fresh.has(key(ns, dev)) || earlyDeleted.has(key(ns, dev));
+    // Usually no device of this namespace is new: then an entry that is there needs no
+    // look at its device (this keeps a one-peer change from splitting a thousand entries).
+    const anyFresh = freshNs.has(ns);
     for (const l of t.links.values()) {
       const o = isFresh(l.name) ? undefined : seen.links.get(l.name);
       if (o === undefined && l.kind !== 'lo' && !fresh.has(key(ns, l.name))) continue; // not there, nothing creates it
@@ -86,10 +90,12 @@ export function diffTarget(
       if (isFresh(route.dev) || !seen.routes.has(r)) adds.push({ op: 'route-add', ns, ...route });
     }
     for (const [n, item] of t.neigh) {
+      if (!anyFresh && seen.neigh.has(n)) continue;
       const [dev = '', ip = '', mac = ''] = n.split(' ');
       if (isFresh(dev) || !seen.neigh.has(n)) adds.push({ op: 'neigh-add', item, ns, dev, ip, mac });
     }
     for (const [f, item] of t.fdb) {
+      if (!anyFresh && seen.fdb.has(f)) continue;
       const [dev = '', mac = '', dst = ''] = f.split(' ');
       if (isFresh(dev) || !seen.fdb.has(f)) adds.push({ op: 'fdb-add', item, ns, dev, mac, dst });
     }
@@ -166,10 +172,12 @@ function staleOps(
         ops.push({ op: 'route-del', item, ns, dst: m[1] as string, via: m[2] as string, dev: m[3] as string });
       }
       for (const n of seen.neigh) {
+        if (t?.neigh.has(n) === true) continue;
         const [dev = '', ip = '', mac = ''] = n.split(' ');
         if (!gone(dev) && t?.neigh.has(n) !== true) ops.push({ op: 'neigh-del', item, ns, dev, ip, mac });
       }
       for (const f of seen.fdb) {
+        if (t?.fdb.has(f) === true) continue;
         const [dev = '', mac = '', dst = ''] = f.split(' ');
         if (!gone(dev) && t?.fdb.has(f) !== true) ops.push({ op: 'fdb-del', item, ns, dev, mac, dst });
       }

@@ -67,4 +67,35 @@ describe('netlink helper for overlay entries (real kernel)', () => {
     expect([...(back?.neigh ?? [])]).toEqual(['vxlan77 10.0.7.3 02:42:0a:00:07:03']);
     expect([...(back?.fdb ?? [])]).toEqual(['vxlan77 02:42:0a:00:07:03 10.9.0.3']);
   });
+
+  it('sees changes made by others between its reads (it follows kernel notifications, not a cache of its own)', async () => {
+    const entries = async () => {
+      const st = (await k.observe({ depth: (ns) => (ns === 'ov-n' ? 'entries' : 'none') })).ns.get('ov-n');
+      return { neigh: [...(st?.neigh ?? [])].sort(), fdb: [...(st?.fdb ?? [])].sort() };
+    };
+    const item = 't';
+    await entries();
+    // Someone else adds, deletes and replaces entries with iproute2.
+    let res = await iproute.apply([
+      { op: 'neigh-add', item, ns: 'ov-n', dev: 'vxlan77', ip: '10.0.7.5', mac: '02:42:0a:00:07:05' },
+      { op: 'fdb-add', item, ns: 'ov-n', dev: 'vxlan77', mac: '02:42:0a:00:07:05', dst: '10.9.0.5' },
+      { op: 'neigh-del', item, ns: 'ov-n', dev: 'vxlan77', ip: '10.0.7.3', mac: '02:42:0a:00:07:03' },
+      // `fdb replace` moves the MAC to another VTEP: no notification says the old one went.
+      { op: 'fdb-add', item, ns: 'ov-n', dev: 'vxlan77', mac: '02:42:0a:00:07:03', dst: '10.9.0.9' },
+    ]);
+    expect(res.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(await entries()).toEqual({
+      neigh: ['vxlan77 10.0.7.5 02:42:0a:00:07:05'],
+      fdb: ['vxlan77 02:42:0a:00:07:03 10.9.0.9', 'vxlan77 02:42:0a:00:07:05 10.9.0.5'],
+    });
+    // The VXLAN device is replaced (its entries go with it) and gets one new entry.
+    res = await iproute.apply([
+      { op: 'link-del', item, ns: 'ov-n', name: 'vxlan77' },
+      { op: 'vxlan-add', item, ns: 'ov-n', name: 'vxlan77', vni: 77, port: 4789, local: '10.9.0.1', mtu: 1450 },
+      { op: 'neigh-add', item, ns: 'ov-n', dev: 'vxlan77', ip: '10.0.7.6', mac: '02:42:0a:00:07:06' },
+    ]);
+    expect(res.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(await entries()).toEqual({ neigh: ['vxlan77 10.0.7.6 02:42:0a:00:07:06'], fdb: [] });
+    expect(k.netlinkReady('ov-n')).toBe(true); // the helper answered, not iproute2
+  });
 });
