@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupAll, errorCode, freePort, newHome, type DaemonHome } from './daemon-harness.js';
+import type { NodeRow } from '../../src/cli/commands/node/node-view.js';
 
 const TOKEN = /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/;
 
@@ -17,16 +18,6 @@ async function initHome(): Promise<{ home: DaemonHome; port: number; nodeId: str
   expect(m).not.toBeNull();
   expect(init.stdout).toMatch(new RegExp(`^    tsswarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\\.0\\.0\\.1:${port}$`, 'm'));
   return { home, port, nodeId: m![1]! };
-}
-
-interface NodeRow {
-  ID: string;
-  Self: boolean;
-  Hostname: string;
-  Status: string;
-  Availability: string;
-  ManagerStatus: string;
-  EngineVersion: string;
 }
 
 async function nodeRows(home: DaemonHome): Promise<NodeRow[]> {

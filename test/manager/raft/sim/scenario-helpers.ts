@@ -1,19 +1,13 @@
+import { defaultRaftCoreTunables } from '../../../../src/manager/raft/core/index.js';
 import type { NodeId } from '../../../../src/manager/raft/types.js';
 import { SimCluster } from './sim-cluster.js';
 import type { CoreTunables, SnapshotPolicy } from './sim-node.js';
 
 export const NO_SNAPSHOTS: SnapshotPolicy = { chance: 0, minGap: 0, keep: 0 };
 
-export const SCENARIO_TUNABLES: CoreTunables = {
-  electionTick: 10,
-  heartbeatTick: 1,
-  maxSizePerMsg: 1024 * 1024,
-  maxInflightMsgs: 256,
-  maxUncommittedEntriesSize: 64 * 1024 * 1024,
-  maxCommittedSizePerReady: 16 * 1024 * 1024,
-  preVote: true,
-  checkQuorum: true,
-};
+/** Scenarios run with the production defaults of the core. */
+const { applied: _applied, ...productionTunables } = defaultRaftCoreTunables;
+export const SCENARIO_TUNABLES: CoreTunables = productionTunables;
 
 export interface ScenarioOptions {
   readonly voters?: readonly NodeId[];
