@@ -285,7 +285,9 @@ export class RaftNode {
     const st = this.core.status();
     for (const id of this.confState.learners) {
       const pr = st.progress?.get(id);
-      if (pr === undefined || pr.match + this.cfg.promoteLagEntries < st.commit) continue;
+      // A learner that has never acknowledged anything (match 0) is not caught up, however
+      // young the log: promoting it would raise the quorum before it can vote for anyone.
+      if (pr === undefined || pr.match === 0 || pr.match + this.cfg.promoteLagEntries < st.commit) continue;
       const res = this.core.proposeConfChange({ type: 'promote', nodeId: id });
       if (res.ok) {
         this.log.info({ member: id, match: pr.match, commit: st.commit }, 'promoting caught-up learner to voter');

@@ -52,6 +52,21 @@ describe('RaftNode: snapshots and membership', () => {
   });
 });
 
+describe('RaftNode: learner promotion', () => {
+  it('does not promote a learner that has never answered, so a young one-member group keeps its quorum', async () => {
+    for (const id of ['n1', 'n2']) await c.addMember(id);
+    await c.start('n1', { bootstrap: ['n1'] });
+    const leader = await c.leader();
+    // n2 is never started: it cannot acknowledge anything, yet the log is far shorter than the
+    // promotion lag, which once made it look caught up.
+    await expect(leader.addMember('n2', c.members.get('n2')!.addr, { timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'RAFT_TIMEOUT' });
+    expect(leader.status().members.find((m) => m.id === 'n2')).toMatchObject({ learner: true });
+    // Had n2 been promoted, this write would need n2's vote and fail.
+    await leader.propose(text('still writable'));
+    expect(leader.status().role).toBe('leader');
+  });
+});
+
 describe('RaftNode: fatal storage errors', () => {
   it('stops and fails every pending proposal with RAFT_STOPPED when its disk fails', async () => {
     const flags = new Map(['n1', 'n2', 'n3'].map((id) => [id, { fail: false }]));
