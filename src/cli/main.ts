@@ -4,6 +4,7 @@ import { registerClusterCommands } from './commands/cluster.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerInfo } from './commands/info.js';
 import { registerInit } from './commands/init.js';
+import { registerJoin } from './commands/join.js';
 import { registerJoinToken } from './commands/join-token.js';
 import { registerNodeCommands } from './commands/node/index.js';
 import { tsswarmVersion } from './version.js';
@@ -17,6 +18,7 @@ const program = new Command()
 
 registerDaemon(program);
 registerInit(program);
+registerJoin(program);
 registerJoinToken(program);
 registerInfo(program);
 registerNodeCommands(program);

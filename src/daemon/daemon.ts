@@ -6,10 +6,11 @@ import { TsswarmError, errorMessage } from '../errors/index.js';
 import { componentLogger, type Logger } from '../log/logger.js';
 import { controlServiceImplementation } from '../manager/controlapi/control-service.js';
 import { loadControlProto } from '../manager/controlapi/load-proto.js';
-import type { InitClusterRequest, InitClusterResponse } from '../manager/controlapi/messages.js';
+import type { InitClusterRequest, InitClusterResponse, JoinClusterRequest, JoinClusterResponse } from '../manager/controlapi/messages.js';
 import { dataRootPaths, type DataRootPaths } from './data-root.js';
-import { readDaemonState, writeDaemonState, type DaemonState } from './daemon-state.js';
+import { readDaemonState, writeDaemonState, type DaemonState, type SwarmState } from './daemon-state.js';
 import { initCluster } from './init-cluster.js';
+import { joinCluster } from './join-cluster.js';
 import { LocalControl, type LocalDaemon } from './local-control.js';
 import { serveLocalSocket } from './local-socket.js';
 import { ManagerRuntime } from './manager-runtime.js';
@@ -96,6 +97,42 @@ export class Daemon implements LocalDaemon {
 
   clusterId(): string | undefined {
     return this.state.swarm?.clusterId;
+  }
+
+  swarm(): SwarmState | undefined {
+    return this.state.swarm;
+  }
+
+  /**
+   * `tsswarm join`; SWARM_ALREADY_INITIALIZED if in a swarm or an init/join is running. The
+   * manager assigns the node ID, so the state takes the new ID and the swarm in one write.
+   */
+  async join(req: JoinClusterRequest): Promise<JoinClusterResponse> {
+    if (this.state.swarm !== undefined || this.initializing) {
+      throw new TsswarmError('SWARM_ALREADY_INITIALIZED', { clusterId: this.state.swarm?.clusterId ?? '(being initialized)' });
+    }
+    this.initializing = true;
+    try {
+      const result = await joinCluster(req, {
+        hostname: this.hostname, engineVersion: this.opts.engineVersion, paths: this.paths, logger: this.opts.logger,
+        onFatal: (err) => this.fatal(err), electionTimeoutMs: ELECTION_WAIT_MS,
+      });
+      const next: DaemonState = { ...this.state, nodeId: result.nodeId, swarm: result.swarm };
+      try {
+        await writeDaemonState(this.paths.stateFile, next);
+      } catch (err) {
+        await result.runtime?.stop().catch(() => undefined);
+        await rm(this.paths.raftDir, { recursive: true, force: true });
+        await rm(this.paths.certDir, { recursive: true, force: true });
+        throw err;
+      }
+      this.state = next;
+      this.managerRuntime = result.runtime;
+      this.log.info({ nodeId: result.nodeId, clusterId: result.swarm.clusterId, role: result.role }, 'joined the swarm');
+      return { nodeId: result.nodeId, clusterId: result.swarm.clusterId, role: result.role };
+    } finally {
+      this.initializing = false;
+    }
   }
 
   /** `tsswarm init`; SWARM_ALREADY_INITIALIZED if in a swarm or an init is running. */

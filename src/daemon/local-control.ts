@@ -1,8 +1,9 @@
 import { TsswarmError } from '../errors/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
-  InitClusterRequest, InitClusterResponse, ListNodesResponse,
+  InitClusterRequest, InitClusterResponse, JoinClusterRequest, JoinClusterResponse, ListNodesResponse,
 } from '../manager/controlapi/messages.js';
+import type { SwarmState } from './daemon-state.js';
 import type { ManagerRuntime } from './manager-runtime.js';
 
 /** What the local API needs of the daemon that owns it. */
@@ -15,6 +16,9 @@ export interface LocalDaemon {
   /** Cluster ID if this node is in a swarm. */
   clusterId(): string | undefined;
   init(req: InitClusterRequest): Promise<InitClusterResponse>;
+  join(req: JoinClusterRequest): Promise<JoinClusterResponse>;
+  /** The swarm this node is in, if any (a worker's view of it). */
+  swarm(): SwarmState | undefined;
 }
 
 /** ms a call handed on to the leader may take. */
@@ -33,8 +37,20 @@ export class LocalControl implements ControlBackend {
     return this.daemon.init(req);
   }
 
+  joinCluster(req: JoinClusterRequest): Promise<JoinClusterResponse> {
+    return this.daemon.join(req);
+  }
+
   async getInfo(): Promise<GetInfoResponse> {
     const manager = this.daemon.manager();
+    const swarm = this.daemon.swarm();
+    if (manager === undefined && swarm !== undefined) {
+      // A worker: it knows its identity and cluster only (no dispatcher session yet).
+      return {
+        ...this.inactiveInfo(), localNodeState: 'active', nodeId: this.daemon.nodeId, clusterId: swarm.clusterId,
+        nodeAddr: swarm.advertiseAddr.replace(/^\[?(.*?)\]?:\d+$/, '$1'), dataPathAddr: swarm.dataPathAddr,
+      };
+    }
     if (manager === undefined) return this.inactiveInfo();
     const info = await this.route(manager, (b) => b.getInfo());
     const local = await manager.control.localFields();

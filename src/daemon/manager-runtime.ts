@@ -9,6 +9,7 @@ import { ControlClient } from '../manager/controlapi/control-client.js';
 import { controlServiceImplementation } from '../manager/controlapi/control-service.js';
 import { loadControlProto } from '../manager/controlapi/load-proto.js';
 import { ManagerControl, type ManagerSelf } from '../manager/controlapi/manager-control.js';
+import { NodeCa } from '../manager/controlapi/node-ca.js';
 import { RaftNode } from '../manager/raft/node/index.js';
 import { loadRaftProto } from '../manager/raft/transport/index.js';
 import { MemoryStore } from '../manager/store/index.js';
@@ -19,8 +20,13 @@ export interface ManagerRuntimeOptions {
   readonly advertiseAddr: string;
   readonly raftDir: string;
   readonly tls: Required<NodeTlsMaterial>;
-  /** True at init: start a one-member Raft group. False on restart: recover from raftDir. */
+  /**
+   * True at init: start a one-member Raft group. False on restart (recover from raftDir) and
+   * on join (an empty raftDir: the leader sends the log or a snapshot once it adds this node).
+   */
   readonly bootstrap: boolean;
+  /** Members known in advance (a joining manager's view of the group it is joining). */
+  readonly peerHints?: ReadonlyMap<string, string>;
   readonly logger: Logger;
   /** The Raft node stopped itself (its disk failed): the daemon must not linger half-alive. */
   readonly onFatal: (err: unknown) => void;
@@ -54,8 +60,10 @@ export class ManagerRuntime {
     const provider = new MemoryCertificateProvider(opts.tls);
     const trust = trustBundleFromPem(opts.tls.rootsPem);
     const authorize = createCallAuthorizer({ clusterId, trust: () => trust, removedNodeIds: new Set(), now: () => new Date() });
-    const { controlService } = loadControlProto();
-    const access = managersOnly(loadRaftProto().raftService, controlService);
+    const { controlService, nodeCaService, membershipService } = loadControlProto();
+    const access: Record<string, MethodAccess> = managersOnly(loadRaftProto().raftService, controlService, membershipService);
+    // The only two calls a node without a certificate may make: how it joins.
+    for (const method of Object.values(nodeCaService)) access[method.path] = 'open';
     const store = new MemoryStore({ logger });
     // The Control service needs the RaftNode, which needs the service at start: bind late.
     const raftRef: { node?: RaftNode } = {};
@@ -69,17 +77,47 @@ export class ManagerRuntime {
       },
       self: opts.self,
     });
+    const trustNow = (): ReturnType<typeof trustBundleFromPem> => trust;
+    const nodeCa = new NodeCa({
+      store,
+      raft: {
+        status: () => {
+          if (raftRef.node === undefined) throw new TsswarmError('RAFT_STOPPED');
+          return raftRef.node.status();
+        },
+        addMember: (id, addr, o) => {
+          if (raftRef.node === undefined) return Promise.reject(new TsswarmError('RAFT_STOPPED'));
+          return raftRef.node.addMember(id, addr, o);
+        },
+      },
+      callerNodeId: (call) => authorize(call as Parameters<typeof authorize>[0], ['swarm-manager'], 'RaftMembership/Join').nodeId,
+      leaderCredentials: () => {
+        const st = raftRef.node?.status();
+        if (st === undefined || st.role === 'leader' || st.leaderAddr === '' || st.leaderAddr === 'unknown') return undefined;
+        return {
+          target: st.leaderAddr,
+          credentials: createNodeChannelCredentials(provider, { clusterId, trust: trustNow }),
+          options: { ...NODE_CHANNEL_OPTIONS },
+        };
+      },
+      logger: componentLogger(logger, 'ca'),
+    });
     const raft = await RaftNode.start({
       id: opts.self.nodeId,
       listen: opts.listenAddr,
       advertiseAddr: opts.advertiseAddr,
       dataDir: opts.raftDir,
       ...(opts.bootstrap ? { initialMembers: new Map([[opts.self.nodeId, opts.advertiseAddr]]) } : {}),
+      ...(opts.peerHints !== undefined ? { peerHints: opts.peerHints } : {}),
       stateMachine: store,
       logger,
       serverCredentials: createNodeServerCredentials(provider, [createAuthorizationInterceptor(authorize, access)]),
       channelCredentials: createNodeChannelCredentials(provider, { clusterId, trust: () => trust }),
-      extraServices: [{ definition: controlService, implementation: controlServiceImplementation(control, componentLogger(logger, 'controlapi')) }],
+      extraServices: [
+        { definition: controlService, implementation: controlServiceImplementation(control, componentLogger(logger, 'controlapi')) },
+        { definition: nodeCaService, implementation: nodeCa.caImplementation() },
+        { definition: membershipService, implementation: nodeCa.membershipImplementation() },
+      ],
       onFatal: opts.onFatal,
     });
     raftRef.node = raft;

@@ -43,7 +43,7 @@ export function registerClusterCommands(program: Command): void {
         process.stdout.write(
           `\nCluster ${st.name}: ${st.hosts.length} hosts on ${st.subnet} (MTU ${st.mtu}); ` +
             `the underlay namespace is ${st.gateway} and stands for the outside world at ${st.outsideAddr}.\n` +
-            'No daemons are started in the hosts yet (`tsswarm join` is not built); only the hosts exist. Remove with ' +
+            'No daemons are started in the hosts yet (that comes with the next step of the daemon); only the hosts exist. Remove with ' +
             `\`tsswarm cluster down --name ${st.name}\`.\n`,
         );
       } catch (e) {

@@ -12,6 +12,20 @@ function date(ms: number): string {
 /** The Swarm section of `docker info`, with the Raft figures tsswarm adds. */
 function swarmSection(i: GetInfoResponse): string {
   if (i.localNodeState === 'inactive') return `Swarm: inactive\nEngine Version: ${i.engineVersion}\n`;
+  if (!i.isManager) {
+    return [
+      'Swarm: active',
+      ` NodeID: ${i.nodeId}`,
+      ' Is Manager: false',
+      ` ClusterID: ${i.clusterId}`,
+      ` Node Address: ${i.nodeAddr}`,
+      ` Data Path Address: ${i.dataPathAddr}`,
+      ' Note: this worker holds its certificate but has no dispatcher session yet (the dispatcher is not built),',
+      '       so it runs no tasks and managers list it with STATUS Unknown.',
+      `Engine Version: ${i.engineVersion}`,
+      `Name: ${i.hostname}`,
+    ].join('\n') + '\n';
+  }
   const lines = [
     'Swarm: active',
     ` NodeID: ${i.nodeId}`,

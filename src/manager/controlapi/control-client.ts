@@ -4,7 +4,7 @@ import { fromServiceError } from './grpc-errors.js';
 import { loadControlProto } from './load-proto.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
-  InitClusterRequest, InitClusterResponse, ListNodesResponse,
+  InitClusterRequest, InitClusterResponse, JoinClusterRequest, JoinClusterResponse, ListNodesResponse,
 } from './messages.js';
 
 type UnaryMethod = (req: unknown, options: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void;
@@ -46,6 +46,9 @@ export class ControlClient implements ControlBackend {
   }
   getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse> {
     return this.call('getJoinToken', req);
+  }
+  joinCluster(req: JoinClusterRequest): Promise<JoinClusterResponse> {
+    return this.call('joinCluster', req);
   }
 
   close(): void {

@@ -30,5 +30,6 @@ export function controlServiceImplementation(backend: ControlBackend, logger: Lo
     ListNodes: unary('ListNodes', () => backend.listNodes()),
     GetNode: unary('GetNode', (req: Parameters<ControlBackend['getNode']>[0]) => backend.getNode(req)),
     GetJoinToken: unary('GetJoinToken', (req: Parameters<ControlBackend['getJoinToken']>[0]) => backend.getJoinToken(req)),
+    JoinCluster: unary('JoinCluster', (req: Parameters<ControlBackend['joinCluster']>[0]) => backend.joinCluster(req)),
   };
 }

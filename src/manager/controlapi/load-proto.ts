@@ -13,6 +13,10 @@ import { loadPackageDefinition, type ServiceClientConstructor, type ServiceDefin
 export interface ControlProto {
   readonly controlService: ServiceDefinition;
   readonly ControlClient: ServiceClientConstructor;
+  readonly nodeCaService: ServiceDefinition;
+  readonly NodeCaClient: ServiceClientConstructor;
+  readonly membershipService: ServiceDefinition;
+  readonly MembershipClient: ServiceClientConstructor;
 }
 
 let cached: ControlProto | undefined;
@@ -39,8 +43,14 @@ export function loadControlProto(): ControlProto {
     objects: true,
     oneofs: false,
   });
-  const pkg = loadPackageDefinition(definition) as unknown as { tsswarm: { control: { Control: ServiceClientConstructor } } };
-  const Control = pkg.tsswarm.control.Control;
-  cached = { controlService: Control.service, ControlClient: Control };
+  const pkg = loadPackageDefinition(definition) as unknown as {
+    tsswarm: { control: { Control: ServiceClientConstructor; NodeCA: ServiceClientConstructor; RaftMembership: ServiceClientConstructor } };
+  };
+  const { Control, NodeCA, RaftMembership } = pkg.tsswarm.control;
+  cached = {
+    controlService: Control.service, ControlClient: Control,
+    nodeCaService: NodeCA.service, NodeCaClient: NodeCA,
+    membershipService: RaftMembership.service, MembershipClient: RaftMembership,
+  };
   return cached;
 }

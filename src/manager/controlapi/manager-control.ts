@@ -5,7 +5,7 @@ import type { RaftNodeStatus } from '../raft/node/index.js';
 import type { Cluster, MemoryStore } from '../store/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
-  InitClusterResponse, JoinRole, ListNodesResponse,
+  InitClusterResponse, JoinClusterResponse, JoinRole, ListNodesResponse,
 } from './messages.js';
 import { resolveNode, withLiveManagerStatus } from './node-lookup.js';
 
@@ -41,6 +41,10 @@ export class ManagerControl implements ControlBackend {
   constructor(private readonly deps: ManagerControlDeps) {}
 
   initCluster(): Promise<InitClusterResponse> {
+    return Promise.reject(new TsswarmError('SWARM_ALREADY_INITIALIZED', { clusterId: this.deps.self.clusterId }));
+  }
+
+  joinCluster(): Promise<JoinClusterResponse> {
     return Promise.reject(new TsswarmError('SWARM_ALREADY_INITIALIZED', { clusterId: this.deps.self.clusterId }));
   }
 

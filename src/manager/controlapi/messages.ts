@@ -78,6 +78,57 @@ export interface GetJoinTokenResponse {
   rotated: boolean;
 }
 
+export interface JoinClusterRequest {
+  token: string;
+  remoteAddr: string;
+  advertiseAddr: string;
+  listenAddr: string;
+  dataPathAddr: string;
+}
+
+export interface JoinClusterResponse {
+  nodeId: string;
+  clusterId: string;
+  role: JoinRole;
+}
+
+export interface GetRootCACertificateResponse {
+  certificate: string;
+}
+
+export interface IssueNodeCertificateRequest {
+  csr: string;
+  token: string;
+  role: string;
+  advertiseAddr: string;
+  hostname: string;
+  dataPathAddr: string;
+  engineVersion: string;
+}
+
+export interface IssueNodeCertificateResponse {
+  nodeId: string;
+  certificateChain: string;
+  clusterId: string;
+  role: string;
+  managers: RaftMember[];
+}
+
+export interface RaftMember {
+  id: string;
+  addr: string;
+  learner: boolean;
+}
+
+export interface RaftJoinRequest {
+  addr: string;
+}
+
+export interface RaftJoinResponse {
+  raftId: string;
+  members: RaftMember[];
+}
+
 /**
  * What serves the Control API. The daemon implements it for its local socket (answering
  * itself or handing the call to the leader); a manager implements it on 2377.
@@ -88,4 +139,5 @@ export interface ControlBackend {
   listNodes(): Promise<ListNodesResponse>;
   getNode(req: GetNodeRequest): Promise<GetNodeResponse>;
   getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse>;
+  joinCluster(req: JoinClusterRequest): Promise<JoinClusterResponse>;
 }

@@ -30,7 +30,7 @@ function pretty(n: Node): string {
     ` Availability:\t\t${titleCase(n.spec.availability)}`,
     ` Address:\t\t${n.status?.addr ?? ''}`,
   ];
-  if (n.managerStatus !== undefined) {
+  if (n.managerStatus !== undefined && n.managerStatus !== null) {
     lines.push('Manager Status:', ` Address:\t\t${n.managerStatus.addr}`, ` Raft Status:\t\t${managerStatusText(n) === 'Leader' ? 'Reachable' : managerStatusText(n)}`);
     lines.push(` Leader:\t\t${n.managerStatus.leader ? 'Yes' : 'No'}`);
   }

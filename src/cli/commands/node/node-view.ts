@@ -4,7 +4,8 @@ import { titleCase } from '../../output.js';
 /** MANAGER STATUS as docker node ls shows it: Leader, Reachable, Unreachable, or blank for workers. */
 export function managerStatusText(node: Node): string {
   const ms = node.managerStatus;
-  if (ms === undefined) return '';
+  // Absent on workers (null once it crossed the wire).
+  if (ms === undefined || ms === null) return '';
   if (ms.leader) return 'Leader';
   if (ms.reachability === 'REACHABLE') return 'Reachable';
   if (ms.reachability === 'UNREACHABLE') return 'Unreachable';
