@@ -34,7 +34,7 @@ describe('tsswarm cluster (real kernel)', () => {
     const up = await tsswarm('cluster', 'up', '--name', NAME, '--nodes', '2', '--root', ROOT);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('h2     10.77.0.2');
-    expect(up.stdout).toContain('No daemon is started yet');
+    expect(up.stdout).toContain('No daemons are started in the hosts yet');
 
     const again = await tsswarm('cluster', 'up', '--name', NAME, '--root', ROOT);
     expect(again.code).toBe(1);
