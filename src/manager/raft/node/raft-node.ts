@@ -188,6 +188,9 @@ export class RaftNode {
   private leaderGate(): TsswarmError | undefined {
     if (this.stopped) return new TsswarmError('RAFT_STOPPED', {});
     if (this.role === 'leader') return undefined;
+    // The core may have won an election whose Ready this driver has not handled yet; it is the
+    // authority (its propose() refuses if it is not leader), so do not refuse in that window.
+    if (this.core.status().role === 'leader') return undefined;
     if (this.leader === NO_NODE && performance.now() - this.lastLeaderSeen > this.electionTimeoutMs()) {
       return new TsswarmError('RAFT_NO_QUORUM', { voters: this.confState.voters.length });
     }
