@@ -1,21 +1,17 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { TsswarmError, isTsswarmError } from '../../errors/index.js';
+import { TsswarmError } from '../../errors/index.js';
 import { listStates, readState } from '../../testbed/state.js';
 import { DEFAULT_ROOT, execArgv, hostByName, testbedDown, testbedUp } from '../../testbed/testbed.js';
+import { table } from '../output.js';
+import { guarded } from './guarded.js';
 
 /**
  * `tsswarm cluster up|down|ls|exec`: virtual hosts on this machine for trying tsswarm out
- * (src/testbed). There is no daemon yet, so `up` builds the hosts only.
+ * (src/testbed). `up` builds the hosts only: it starts no daemons in them yet.
  */
 
 const DEFAULT_NAME = 'default';
-
-function fail(err: unknown): never {
-  const msg = isTsswarmError(err) ? err.message : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${msg}\n`);
-  process.exit(1);
-}
 
 function intOption(value: string): number {
   const n = Number(value);
@@ -35,8 +31,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--subnet <cidr>', 'underlay subnet', '10.77.0.0/24')
     .option('--mtu <bytes>', 'underlay MTU', intOption, 1500)
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
-    .action(async (o: { name: string; nodes: number; managers: number; subnet: string; mtu: number; root: string }) => {
-      try {
+    .action((o: { name: string; nodes: number; managers: number; subnet: string; mtu: number; root: string }, command: Command) =>
+      guarded(command, async () => {
         const st = await testbedUp({ name: o.name, nodes: o.nodes, subnet: o.subnet, mtu: o.mtu, root: o.root });
         const rows = st.hosts.map((h, i) => [h.name, h.address, i < o.managers ? 'manager' : 'worker', `tsswarm cluster exec --name ${st.name} ${h.name} -- CMD`]);
         process.stdout.write(table(['HOST', 'ADDRESS', 'ROLE (planned)', 'RUN A COMMAND THERE'], rows));
@@ -46,25 +42,21 @@ export function registerClusterCommands(program: Command): void {
             'No daemons are started in the hosts yet (that comes with the next step of the daemon); only the hosts exist. Remove with ' +
             `\`tsswarm cluster down --name ${st.name}\`.\n`,
         );
-      } catch (e) {
-        fail(e);
-      }
-    });
+      }),
+    );
 
   cluster
     .command('down')
     .description('Remove a virtual cluster and everything in its namespaces')
     .option('--name <name>', 'cluster name', DEFAULT_NAME)
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
-    .action(async (o: { name: string; root: string }) => {
-      try {
+    .action((o: { name: string; root: string }, command: Command) =>
+      guarded(command, async () => {
         const existed = await testbedDown(o.name, o.root);
         if (!existed) throw new TsswarmError('TESTBED_NOT_FOUND', { name: o.name });
         process.stdout.write(`${o.name}\n`);
-      } catch (e) {
-        fail(e);
-      }
-    });
+      }),
+    );
 
   cluster
     .command('ls')
@@ -72,8 +64,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'names only')
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
-    .action(async (o: { format: string; quiet?: boolean; root: string }) => {
-      try {
+    .action((o: { format: string; quiet?: boolean; root: string }, command: Command) =>
+      guarded(command, async () => {
         const states = await listStates(o.root);
         if (o.quiet === true) process.stdout.write(states.map((s) => `${s.name}\n`).join(''));
         else if (o.format === 'json') process.stdout.write(JSON.stringify(states, null, 2) + '\n');
@@ -84,10 +76,8 @@ export function registerClusterCommands(program: Command): void {
               states.map((s) => [s.name, s.hosts.map((h) => `${h.name}=${h.address}`).join(','), s.subnet, s.createdAt]),
             ),
           );
-      } catch (e) {
-        fail(e);
-      }
-    });
+      }),
+    );
 
   cluster
     .command('exec')
@@ -96,22 +86,14 @@ export function registerClusterCommands(program: Command): void {
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
     .argument('<host>', 'host name (h1, h2, ...) or address')
     .argument('<cmd...>', 'the command, after --')
-    .action(async (host: string, cmd: string[], o: { name: string; root: string }) => {
-      try {
+    .action((host: string, cmd: string[], o: { name: string; root: string }, command: Command) =>
+      guarded(command, async () => {
         const st = await readState(o.root, o.name);
         if (st === undefined) throw new TsswarmError('TESTBED_NOT_FOUND', { name: o.name });
         const [bin, ...args] = execArgv(hostByName(st, host), cmd);
         const child = spawn(bin as string, args, { stdio: 'inherit' });
         const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig !== null ? 128 : 1))));
         process.exitCode = code;
-      } catch (e) {
-        fail(e);
-      }
-    });
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('') + '\n';
-  return [header, ...rows].map(line).join('');
+      }),
+    );
 }
