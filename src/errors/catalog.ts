@@ -481,6 +481,20 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'FAILED_PRECONDITION',
   },
+  // ---- dispatcher (src/manager/dispatcher, src/worker/agent) ---------------------------
+  // (dispatcher codes go here)
+
+  // ---- orchestrator / scheduler (src/manager/orchestrator, src/manager/scheduler) -----
+  // (orchestrator and scheduler codes go here)
+
+  // ---- worker tasks (src/worker/executor, src/worker/runtime, src/worker/sandbox) ------
+  // (worker task codes go here)
+
+  // ---- gossip (src/gossip) -----------------------------------------------------------
+  // (gossip codes go here)
+
+  // ---- node management (src/daemon, src/manager/controlapi: leave, promote, demote, rm, update, ca) ----
+  // (node management codes go here)
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalog;

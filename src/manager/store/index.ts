@@ -6,4 +6,4 @@ export { LocalProposer } from './local-proposer.js';
 export { parseStoreConfig, storeConfigSchema, type StoreConfig, type StoreConfigInput } from './store-config.js';
 export type { StoreEvent, StoreEventAction, StoreEventOf, WatchFilter } from './watch/event.js';
 export type { Watcher } from './watch/watcher.js';
-export * from './objects/index.js';
+export * from '../../objects/index.js';

@@ -4,7 +4,7 @@ import { componentLogger, silentLogger, type Logger } from '../../log/logger.js'
 import type { StateMachine } from '../raft/node/index.js';
 import { actionsOf, decodeBatch, encodeBatch, type StoreAction } from './codec/batch-codec.js';
 import { decodeStoreSnapshot, encodeStoreSnapshot } from './codec/snapshot-codec.js';
-import { objectKinds } from './objects/index.js';
+import { objectKinds } from '../../objects/index.js';
 import type { Proposer } from './proposer.js';
 import { splitActions } from './split-actions.js';
 import { applyBatch, type ApplyOutcome } from './state/apply-batch.js';

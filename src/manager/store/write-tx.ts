@@ -1,5 +1,5 @@
 import { canonicalObject } from './codec/object-codec.js';
-import type { DeepPartial, ObjectKind, ObjectOfKind, Task } from './objects/index.js';
+import type { DeepPartial, ObjectKind, ObjectOfKind, Task } from '../../objects/index.js';
 import type { Overlay } from './state/overlay.js';
 import type { ReadTx } from './state/read-tx.js';
 

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { objectKinds, type ObjectKind, type StoredObject } from '../objects/index.js';
+import { objectKinds, type ObjectKind, type StoredObject } from '../../../objects/index.js';
 import type { StagedChange } from '../state/overlay.js';
 import { decodeMessage, encodedObject } from './object-codec.js';
 import { objectSchema } from './schema.js';

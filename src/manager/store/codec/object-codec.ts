@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { TsswarmError } from '../../../errors/index.js';
-import type { ObjectKind, ObjectOfKind } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind } from '../../../objects/index.js';
 import { objectSchema } from './schema.js';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import type { ObjectKind } from '../objects/index.js';
+import type { ObjectKind } from '../../../objects/index.js';
 
 /** protobufjs message types of proto/objects.proto, loaded once per process. */
 export interface ObjectSchema {

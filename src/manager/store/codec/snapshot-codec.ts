@@ -1,4 +1,4 @@
-import type { ObjectKind, ObjectOfKind } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind } from '../../../objects/index.js';
 import { decodeMessage, encodeMessage } from './object-codec.js';
 import { objectSchema } from './schema.js';
 

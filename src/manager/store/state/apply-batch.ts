@@ -1,7 +1,7 @@
 import { isTsswarmError, type ErrorDetails } from '../../../errors/index.js';
 import type { ErrorCode } from '../../../errors/catalog.js';
 import type { StoreActionBatch } from '../codec/batch-codec.js';
-import type { ObjectKind, ObjectOfKind, StoredObject } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind, StoredObject } from '../../../objects/index.js';
 import type { StoreEvent } from '../watch/event.js';
 import { Overlay } from './overlay.js';
 import type { StoreState } from './store-state.js';

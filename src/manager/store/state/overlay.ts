@@ -1,5 +1,5 @@
 import { TsswarmError } from '../../../errors/index.js';
-import type { ObjectKind, ObjectOfKind, StoredObject, Task } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind, StoredObject, Task } from '../../../objects/index.js';
 import type { ReadTx } from './read-tx.js';
 import { objectName, uniqueNames, type StoreState } from './store-state.js';
 

@@ -1,4 +1,4 @@
-import type { ObjectKind, ObjectOfKind, Task } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind, Task } from '../../../objects/index.js';
 
 /**
  * Read access to the store, inside view() and inside a write transaction (where it also

@@ -1,4 +1,4 @@
-import type { Node, ObjectKind, ObjectOfKind, StoredObject, Task } from '../objects/index.js';
+import type { Node, ObjectKind, ObjectOfKind, StoredObject, Task } from '../../../objects/index.js';
 import type { ReadTx } from './read-tx.js';
 import { Table } from './table.js';
 import { TaskIndexes } from './task-indexes.js';

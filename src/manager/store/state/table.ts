@@ -1,4 +1,4 @@
-import type { StoredObject } from '../objects/index.js';
+import type { StoredObject } from '../../../objects/index.js';
 
 /**
  * One kind's objects by ID, with a name index. Names compare case-insensitively, as Docker's

@@ -1,4 +1,4 @@
-import type { Task } from '../objects/index.js';
+import type { Task } from '../../../objects/index.js';
 
 /** A multimap key -> IDs whose sets disappear when empty, so the index never grows stale. */
 class MultiIndex {

@@ -1,4 +1,4 @@
-import { objectKinds } from '../objects/index.js';
+import { objectKinds } from '../../../objects/index.js';
 import type { StoreState } from '../state/store-state.js';
 import type { StoreEvent } from './event.js';
 

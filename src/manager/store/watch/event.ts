@@ -1,4 +1,4 @@
-import type { ObjectKind, ObjectOfKind } from '../objects/index.js';
+import type { ObjectKind, ObjectOfKind } from '../../../objects/index.js';
 
 export type StoreEventAction = 'create' | 'update' | 'delete';
 
