@@ -481,6 +481,58 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'FAILED_PRECONDITION',
   },
+  // ---- services (src/manager/controlapi/service-*, src/cli/commands/service) -----------
+  SERVICE_INVALID_OPTION: {
+    what: 'invalid value {value} for {option}',
+    why: '{reason}',
+    fix: 'correct {option} and run the command again; nothing was created or changed',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  SERVICE_NOT_FOUND: {
+    what: 'service {ref} not found',
+    why: 'no service has this ID, ID prefix or name',
+    fix: 'list the services with `tsswarm service ls` and use one of their names or IDs',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  SERVICE_AMBIGUOUS: {
+    what: 'service reference {ref} is ambiguous',
+    why: 'it is a prefix of the IDs of {count} services',
+    fix: 'use the service name or more characters of its ID',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  SERVICE_NAME_IN_USE: {
+    what: 'a service named {name} already exists ({id})',
+    why: 'service names are unique in a swarm, compared without regard to case, as in Docker',
+    fix: 'choose another --name, or update or remove the existing service',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  SERVICE_NO_PREVIOUS_SPEC: {
+    what: 'service {name} has no previous version to roll back to',
+    why: 'a rollback restores the spec in force before the last update, and this service was never updated',
+    fix: 'update the service to the wanted spec with `tsswarm service update` instead',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  SERVICE_NOT_REPLICATED: {
+    what: 'service {name} is a global service and cannot be scaled',
+    why: 'scale sets a replica count, and a global service runs one task on every eligible node instead',
+    fix: 'scale replicated services only; constrain a global service with --constraint to change where it runs',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+
+  SERVICE_UPDATE_STOPPED: {
+    what: 'the update of service {name} stopped: {reason}',
+    why: 'tasks of the new version failed, so the update paused or rolled back as its failure action says',
+    fix: 'see the failed tasks with `tsswarm service ps {name}`; correct the spec and update again, or roll back with `tsswarm service rollback {name}`',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+
   // ---- dispatcher (src/manager/dispatcher, src/worker/agent) ---------------------------
   // (dispatcher codes go here)
 
@@ -492,6 +544,55 @@ export const errorCatalog = {
 
   // ---- gossip (src/gossip) -----------------------------------------------------------
   // (gossip codes go here)
+  GOSSIP_MALFORMED_MESSAGE: {
+    what: 'a gossip message could not be decoded: {reason}',
+    why: 'it is truncated, oversized, of an unknown type or from an incompatible wire version',
+    fix: 'nothing to do for one message (it is dropped and counted); if the count grows, check that every node runs a compatible tsswarm',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  GOSSIP_INVALID_KEY: {
+    what: 'gossip key {index} is not usable: {reason}',
+    why: 'gossip keys are AES-256-GCM keys of exactly 32 bytes, and a keyring holds at least one',
+    fix: 'pass the keys the managers hand out (Cluster.network_bootstrap_keys), newest last',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  GOSSIP_INVALID_ARGUMENT: {
+    what: 'invalid gossip {field}: {problem}',
+    why: 'network IDs, table names and keys are non-empty strings of at most 1 KiB and values at most 64 KiB',
+    fix: 'correct the named argument',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  GOSSIP_NOT_IN_NETWORK: {
+    what: 'this node has not joined gossip network {network}',
+    why: 'tables are shared only among the nodes that joined their network',
+    fix: 'call joinNetwork({network}) first',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  GOSSIP_STOPPED: {
+    what: 'the gossip node is stopped',
+    why: 'stop() or leave() was called, or it failed to start',
+    fix: 'start a new gossip node',
+    retryable: false,
+    grpc: 'UNAVAILABLE',
+  },
+  GOSSIP_BIND_FAILED: {
+    what: 'gossip cannot listen on {addr}: {reason}',
+    why: 'another process holds the port, or the address is not on this host',
+    fix: 'free TCP and UDP port {port} on that address, or pick another advertise address',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+  GOSSIP_JOIN_FAILED: {
+    what: 'no gossip seed answered: {seeds}',
+    why: 'every seed address was unreachable, refused the connection or uses other keys',
+    fix: 'check that the managers run and that TCP+UDP 7946 is open between the nodes; gossip retries the seeds by itself',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
 
   // ---- node management (src/daemon, src/manager/controlapi: leave, promote, demote, rm, update, ca) ----
   // (node management codes go here)
