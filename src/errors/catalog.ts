@@ -535,12 +535,145 @@ export const errorCatalog = {
 
   // ---- dispatcher (src/manager/dispatcher, src/worker/agent) ---------------------------
   // (dispatcher codes go here)
+  DISPATCHER_NOT_LEADER: {
+    what: 'manager {nodeId} does not dispatch: it is not the Raft leader',
+    why: 'only the leader runs the dispatcher; the leader is {leaderId} at {leaderAddr}',
+    fix: 'the agent dials the leader by itself; if no leader is named, wait for an election',
+    retryable: true,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DISPATCHER_SESSION_INVALID: {
+    what: 'session {sessionId} of node {nodeId} is not open on this dispatcher',
+    why: '{reason}',
+    fix: 'the agent opens a new session by itself; if this repeats, check that the node heartbeats within 3 periods',
+    retryable: true,
+    grpc: 'NOT_FOUND',
+  },
+  DISPATCHER_TASK_NOT_OWNED: {
+    what: 'node {nodeId} may not report the status of task {taskId}',
+    why: 'the task is assigned to node {ownerId}, and a node reports only its own tasks',
+    fix: 'nothing was written; report only tasks the dispatcher assigned to this node',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  DISPATCHER_INVALID_REQUEST: {
+    what: 'invalid dispatcher request from node {nodeId}: {reason}',
+    why: 'the agent sent a field that is missing or out of range',
+    fix: 'nothing was changed; upgrade the node to a tsswarm version that matches the managers',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  AGENT_STOPPED: {
+    what: 'the agent of node {nodeId} is stopped',
+    why: 'the daemon is stopping or left the swarm',
+    fix: 'restart the daemon',
+    retryable: false,
+    grpc: 'UNAVAILABLE',
+  },
+  AGENT_NO_MANAGER: {
+    what: 'node {nodeId} knows no manager to open a session to',
+    why: 'its list of managers is empty',
+    fix: 'rejoin the swarm with `tsswarm join --token TOKEN MANAGER:2377`',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  TASK_NO_EXECUTOR: {
+    what: 'task {taskId} was rejected: this node has no task executor yet',
+    why: 'the daemon runs the agent without an executor, so it cannot run any task',
+    fix: 'run a tsswarm version whose daemon has an executor, or drain this node with `tsswarm node update --availability drain`',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
 
   // ---- orchestrator / scheduler (src/manager/orchestrator, src/manager/scheduler) -----
   // (orchestrator and scheduler codes go here)
+  PLACEMENT_INVALID_CONSTRAINT: {
+    what: 'invalid placement constraint {expr}',
+    why: '{reason}',
+    fix: 'write each --constraint as KEY==VALUE or KEY!=VALUE with KEY one of node.id, node.hostname, node.role, node.ip, node.platform.os, node.platform.arch, node.labels.NAME, engine.labels.NAME; nothing was created or changed',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  PLACEMENT_INVALID_PREFERENCE: {
+    what: 'invalid placement preference {expr}',
+    why: '{reason}',
+    fix: 'write each --placement-pref as spread=node.labels.NAME (or spread=engine.labels.NAME); nothing was created or changed',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
 
   // ---- worker tasks (src/worker/executor, src/worker/runtime, src/worker/sandbox) ------
   // (worker task codes go here)
+  TASK_PROGRAM_NOT_FOUND: {
+    what: 'program "{program}" was not found on this node',
+    why: 'the process runtime runs a program from the host: it must be an executable on the PATH ({path}) or an absolute path',
+    fix: 'install the program on every node that may run the task, or give its absolute path as the IMAGE',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  TASK_IMAGE_NOT_FOUND: {
+    what: 'image "{image}" is not in the Docker Engine of this node',
+    why: 'images cannot be pulled here: the docker runtime only runs images the local engine already has',
+    fix: 'load or import the image on every node first (`docker load`, or `docker import` of a root file system)',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  TASK_RUNTIME_UNAVAILABLE: {
+    what: 'runtime {runtime} is not available on this node: {reason}',
+    why: 'the node has no working backend for that runtime (for docker: no engine answering on {socket})',
+    fix: 'start the Docker Engine on the node (Debian: `apt-get install docker.io`), or use --runtime process',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+  TASK_TEMPLATE_INVALID: {
+    what: 'template "{template}" cannot be expanded: {reason}',
+    why: 'hostname and env templates know only {{.Service.Name}}, {{.Task.Name}}, {{.Task.Slot}}, {{.Task.ID}}, {{.Node.ID}} and {{.Node.Hostname}}',
+    fix: 'correct the template in the service (`tsswarm service update --hostname` or `--env-add`)',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  TASK_SPEC_INVALID: {
+    what: 'task {taskId} cannot run: {reason}',
+    why: 'its spec has a value this node cannot use',
+    fix: 'correct the service spec with `tsswarm service update`',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  TASK_START_FAILED: {
+    what: 'task {taskId} did not start: {reason}',
+    why: 'the runtime could not create its process or container',
+    fix: 'see the daemon log of this node for the runtime\'s error; the orchestrator replaces the task',
+    retryable: false,
+    grpc: 'INTERNAL',
+  },
+  TASK_SANDBOX_FAILED: {
+    what: 'the network sandbox of task {taskId} could not be made: {reason}',
+    why: 'the dataplane failed to program the kernel for it',
+    fix: 'see the daemon log for the failed dataplane operation; the orchestrator replaces the task',
+    retryable: true,
+    grpc: 'INTERNAL',
+  },
+  TASK_NOT_FOUND: {
+    what: 'task {taskId} is not known on this node',
+    why: 'it never ran here, or it was unassigned and its files removed',
+    fix: 'ask the node that runs the task (`tsswarm service ps` shows where)',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  TASK_EXEC_FAILED: {
+    what: 'a command could not be run inside task {taskId}: {reason}',
+    why: 'the task is not running, or the runtime failed to enter it',
+    fix: 'check that the task runs (`tsswarm service ps`) and that its health-check command exists inside it',
+    retryable: true,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DOCKER_API_ERROR: {
+    what: 'the Docker Engine answered {method} {path} with {status}: {message}',
+    why: 'the engine refused or failed the call',
+    fix: 'see the engine\'s own log (`journalctl -u docker` or /var/log/dockerd.log)',
+    retryable: false,
+    grpc: 'INTERNAL',
+  },
 
   // ---- gossip (src/gossip) -----------------------------------------------------------
   // (gossip codes go here)
@@ -596,6 +729,55 @@ export const errorCatalog = {
 
   // ---- node management (src/daemon, src/manager/controlapi: leave, promote, demote, rm, update, ca) ----
   // (node management codes go here)
+  NODE_IS_MANAGER: {
+    what: 'node {nodeId} is a manager and cannot be removed',
+    why: 'removing a manager without leaving Raft first would shrink the quorum behind the cluster\'s back',
+    fix: 'demote it first with `tsswarm node demote {nodeId}`, then remove it; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  NODE_NOT_DOWN: {
+    what: 'node {nodeId} is not down (its status is {state}) and cannot be removed',
+    why: 'a node that is still running would keep running tasks the managers no longer know about',
+    fix: 'stop the node or run `tsswarm leave` on it first, or use `tsswarm node rm --force`; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DEMOTE_WOULD_LOSE_QUORUM: {
+    what: 'cannot demote manager {nodeId}',
+    why: 'without it only {reachable} of the remaining {remaining} managers would be reachable, fewer than the {quorum} a quorum needs, so the cluster could no longer elect a leader or change anything',
+    fix: 'bring the unreachable managers back (or promote another node) first; nothing was changed',
+    retryable: true,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  DEMOTE_LAST_MANAGER: {
+    what: 'cannot demote {nodeId}, the last manager of the swarm',
+    why: 'a swarm needs at least one manager to hold its state',
+    fix: 'promote another node first, or `tsswarm leave --force` to abandon the swarm; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  LEAVE_MANAGER_REFUSED: {
+    what: 'you are attempting to leave the swarm on a node that is participating as a manager',
+    why: '{reason}',
+    fix: 'demote this node first (`tsswarm node demote` on a manager), or use `tsswarm leave --force` to ignore this warning; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  AUTOLOCK_UNSUPPORTED: {
+    what: 'autolock cannot be turned on',
+    why: 'tsswarm does not support autolock yet: the Raft log and keys are not encrypted at rest',
+    fix: 'leave --autolock unset or set it to false; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  NODE_ROLE_CHANGE_FAILED: {
+    what: 'the role of node {nodeId} could not be changed to {role}',
+    why: '{reason}',
+    fix: 'check `tsswarm node ls` and the daemon logs, then run the command again',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalog;

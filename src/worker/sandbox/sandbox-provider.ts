@@ -1,0 +1,16 @@
+/**
+ * What the executor needs of the network: one namespace per task (the dataplane's sandbox).
+ * Implemented by DataplaneSandboxes over the real dataplane and, in tests of the layers above,
+ * by a recording fake.
+ */
+export interface SandboxProvider {
+  /**
+   * Before anything else after a restart: the tasks whose sandboxes must survive (running
+   * tasks that are adopted). Without it the first reconcile would remove their namespaces.
+   */
+  restore(taskIds: Iterable<string>): void;
+  /** Makes (or keeps) the task's sandbox; returns its network namespace (an nsfs path). */
+  ensure(taskId: string): Promise<string>;
+  /** Removes the task's sandbox; idempotent. */
+  release(taskId: string): Promise<void>;
+}
