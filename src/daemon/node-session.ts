@@ -10,7 +10,9 @@ import {
 import type { DeepPartial, NodeDescription } from '../objects/index.js';
 import { systemClock } from '../util/clock.js';
 import { systemRng } from '../util/rng.js';
-import { Agent, RejectingExecutor, grpcDispatcherConnector, type AgentConfigInput, type SessionEvents } from '../worker/agent/index.js';
+import {
+  Agent, RejectingExecutor, grpcDispatcherConnector, type AgentConfigInput, type LogSource, type SessionEvents,
+} from '../worker/agent/index.js';
 import type { TaskExecutor } from '../worker/executor/task-executor.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { DataRootPaths } from './data-root.js';
@@ -30,6 +32,11 @@ export interface NodeSessionOptions {
    * elsewhere. The caller owns (closes) an executor it passes; the default one is closed here.
    */
   readonly executor?: TaskExecutor;
+  /**
+   * Where `service logs` reads this node's task lines: the NodeTaskExecutor (its readLogs).
+   * Without one, every task a log subscription names ends with AGENT_NO_LOG_SOURCE.
+   */
+  readonly logSource?: LogSource;
   readonly logger: Logger;
   readonly config?: AgentConfigInput;
 }
@@ -127,6 +134,7 @@ export class NodeSession {
       advertiseAddr: hostOf(opts.swarm.advertiseAddr),
       description: () => describeHost(opts),
       executor: opts.executor ?? ownedExecutor!,
+      ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}),
       connect,
       clock: systemClock,
       rng: systemRng,

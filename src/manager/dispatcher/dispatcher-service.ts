@@ -1,12 +1,14 @@
 import type {
-  ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, handleServerStreamingCall, handleUnaryCall, sendUnaryData,
+  ServerReadableStream, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, handleClientStreamingCall,
+  handleServerStreamingCall, handleUnaryCall, sendUnaryData,
 } from '@grpc/grpc-js';
 import { TsswarmError, errorMessage, isTsswarmError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import { toGrpcStatus } from '../controlapi/grpc-errors.js';
 import type { Dispatcher, StreamSink } from './dispatcher.js';
 import {
-  withoutNulls, type AssignmentsRequest, type HeartbeatRequest, type SessionRequest, type UpdateTaskStatusRequest,
+  withoutNulls, type AssignmentsRequest, type HeartbeatRequest, type PublishLogsMessage, type SessionRequest,
+  type UpdateTaskStatusRequest,
 } from './messages.js';
 
 export interface DispatcherServiceOptions {
@@ -89,7 +91,66 @@ export function dispatcherServiceImplementation(opts: DispatcherServiceOptions):
         }, finish);
     };
 
+  /**
+   * PublishLogs: one message at a time, in order; the stream is paused while the broker has
+   * no room (backpressure to the agent). A refusal ends the call with its error at once; the
+   * stream ending or breaking before `close` ends the node's part with an error.
+   */
+  const publishLogs: handleClientStreamingCall<unknown, unknown> = (call: ServerReadableStream<unknown, unknown>, done: sendUnaryData<unknown>) => {
+    let over = false;
+    let closed = false;
+    let subscriptionId = '';
+    let nodeId: string;
+    const refuse = (err: unknown): void => {
+      if (over) return;
+      over = true;
+      report('PublishLogs', err);
+      if (subscriptionId !== '' && !closed) opts.current()?.publishLogsBroken(nodeId, subscriptionId, 'the manager refused a message');
+      done(toGrpcStatus(err));
+    };
+    try {
+      nodeId = opts.callerNodeId(call);
+    } catch (err) {
+      refuse(err);
+      return;
+    }
+    let chain = Promise.resolve();
+    call.on('data', (raw: unknown) => {
+      const message = withoutNulls(raw) as PublishLogsMessage;
+      call.pause();
+      chain = chain
+        .then(async () => {
+          if (over) return;
+          if (subscriptionId === '') subscriptionId = message.subscriptionId;
+          else if (message.subscriptionId !== subscriptionId) {
+            throw new TsswarmError('DISPATCHER_INVALID_REQUEST', { nodeId, reason: 'a PublishLogs stream carries one subscription only' });
+          }
+          await dispatcher().publishLogs(nodeId, message);
+          if (message.close) closed = true;
+        })
+        .then(() => {
+          if (!over) call.resume();
+        }, refuse);
+    });
+    call.on('end', () => {
+      void chain.then(() => {
+        if (over) return;
+        over = true;
+        if (subscriptionId !== '' && !closed) opts.current()?.publishLogsBroken(nodeId, subscriptionId, 'the node ended the stream without closing');
+        done(null, {});
+      });
+    });
+    const broken = (): void => {
+      if (over) return;
+      over = true;
+      if (subscriptionId !== '' && !closed) opts.current()?.publishLogsBroken(nodeId, subscriptionId, 'the node\'s stream broke or was cancelled');
+    };
+    call.on('cancelled', broken);
+    call.on('error', broken);
+  };
+
   return {
+    PublishLogs: publishLogs,
     Session: serverStream<SessionRequest, unknown>('Session', (nodeId, req, call, sink) =>
       dispatcher().openSession(nodeId, req, peerHost(call.getPeer()), sink as StreamSink<never>)),
     Heartbeat: unary<HeartbeatRequest, unknown>('Heartbeat', (nodeId, req) => dispatcher().heartbeat(nodeId, req.sessionId)),

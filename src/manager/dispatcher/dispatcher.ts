@@ -5,12 +5,13 @@ import type { Cluster, DeepPartial, Node, NodeDescription, Task, TaskStatus } fr
 import { taskStateValues } from '../../objects/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Rng } from '../../util/rng.js';
+import type { LogBroker } from '../logbroker/log-broker.js';
 import type { MemoryStore, Watcher } from '../store/index.js';
 import { AssignmentTracker } from './assignment-tracker.js';
 import { parseDispatcherConfig, type DispatcherConfig, type DispatcherConfigInput } from './dispatcher-config.js';
 import { HeartbeatTracker, jitteredPeriod } from './heartbeat-tracker.js';
 import type {
-  AssignmentsMessage, HeartbeatResponse, SessionMessage, SessionRequest, UpdateTaskStatusRequest, UpdateTaskStatusResponse, WeightedPeer,
+  AssignmentsMessage, HeartbeatResponse, PublishLogsMessage, SessionMessage, SessionRequest, UpdateTaskStatusRequest, UpdateTaskStatusResponse, WeightedPeer,
 } from './messages.js';
 import { clusterHeartbeatPeriodMs, sessionMessage } from './session-view.js';
 import { decideStatusUpdate } from './status-decision.js';
@@ -36,6 +37,11 @@ export interface DispatcherOptions {
    * evidently alive; `node ls` right after init or a restart would say otherwise).
    */
   readonly selfNodeId?: string;
+  /**
+   * The leader's log broker: attached while this dispatcher runs; its subscriptions go into
+   * the session messages, PublishLogs calls go to it, and a node's session ending ends its parts.
+   */
+  readonly logs?: LogBroker;
 }
 
 interface OpenSession {
@@ -111,6 +117,15 @@ export class Dispatcher {
     }
     for (const node of inherited) this.tracker.register(node.id, now, period, this.cfg.leaderGraceMultiplier);
     this.running = true;
+    this.opts.logs?.attach({
+      hasSession: (nodeId) => (this.sessions.get(nodeId)?.sessionSinks.size ?? 0) > 0,
+      subscriptionsChanged: (nodeIds) => {
+        for (const nodeId of nodeIds) {
+          const session = this.sessions.get(nodeId);
+          if (session !== undefined) this.pushSessionMessage(session);
+        }
+      },
+    });
     this.watchNodesAndCluster();
     this.scheduleExpiryCheck();
     this.scheduleManagersCheck();
@@ -127,6 +142,7 @@ export class Dispatcher {
     if (this.managersTimer !== undefined) this.opts.clock.clearTimeout(this.managersTimer);
     for (const session of this.sessions.values()) this.endSession(session, reason);
     this.sessions.clear();
+    this.opts.logs?.detach(reason);
     this.statusWriter.close(reason);
     this.log.info({ reason: reason.code }, 'dispatcher stopped');
   }
@@ -164,6 +180,7 @@ export class Dispatcher {
       this.endSession(previous, new TsswarmError('DISPATCHER_SESSION_INVALID', {
         sessionId: previous.sessionId, nodeId, reason: 'a newer session of the same node replaced it',
       }));
+      this.opts.logs?.sessionEnded(nodeId, 'a newer session of the node replaced it');
     }
     const session: OpenSession = { nodeId, sessionId: this.newSessionId(), streams: new Set(), sessionSinks: new Map() };
     this.sessions.set(nodeId, session);
@@ -259,6 +276,27 @@ export class Dispatcher {
     return { ignoredTaskIds: await this.statusWriter.submit(nodeId, updates) };
   }
 
+  /**
+   * PublishLogs RPC, one message of the stream: the caller's session must be open, and the
+   * broker checks the subscription part is the caller's. Resolves when the subscriber can
+   * take more (backpressure).
+   */
+  async publishLogs(nodeId: string, message: PublishLogsMessage): Promise<void> {
+    this.requireSession(nodeId, message.sessionId);
+    const logs = this.opts.logs;
+    if (logs === undefined) {
+      throw new TsswarmError('DISPATCHER_LOG_SUBSCRIPTION_INVALID', {
+        nodeId, subscriptionId: message.subscriptionId || '(none)', reason: 'this dispatcher has no log broker',
+      });
+    }
+    await logs.publish(nodeId, message);
+  }
+
+  /** A PublishLogs stream of the caller ended before its part was closed. */
+  publishLogsBroken(nodeId: string, subscriptionId: string, reason: string): void {
+    this.opts.logs?.streamBroken(nodeId, subscriptionId, reason);
+  }
+
   /** Open sessions by node ID (tests, `info`). */
   sessionCount(): number {
     return this.sessions.size;
@@ -293,7 +331,9 @@ export class Dispatcher {
   private pushSessionMessage(session: OpenSession): void {
     if (session.sessionSinks.size === 0) return;
     const { node, cluster } = this.opts.store.view((tx) => ({ node: tx.get('node', session.nodeId), cluster: tx.list('cluster')[0] }));
-    const message = sessionMessage(session.sessionId, node, cluster, this.opts.managers(), this.cfg.defaultHeartbeatPeriodMs);
+    const message = sessionMessage(
+      session.sessionId, node, cluster, this.opts.managers(), this.cfg.defaultHeartbeatPeriodMs, this.opts.logs?.subscriptionsFor(session.nodeId) ?? [],
+    );
     const fingerprint = JSON.stringify(message);
     for (const [sink, last] of session.sessionSinks) {
       if (last === fingerprint) continue;
@@ -346,6 +386,7 @@ export class Dispatcher {
           this.endSession(session, new TsswarmError('DISPATCHER_SESSION_INVALID', {
             sessionId: session.sessionId, nodeId, reason: `no heartbeat for ${this.cfg.missedHeartbeats} periods`,
           }));
+          this.opts.logs?.sessionEnded(nodeId, `no heartbeat for ${this.cfg.missedHeartbeats} periods`);
         }
         this.downPending.add(nodeId);
       }

@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Rng } from '../../util/rng.js';
 import type { NodeRole } from '../ca/index.js';
 import type { RaftNodeStatus } from '../raft/node/index.js';
+import { LogBroker, type BrokerLogItem, type LogBrokerConfigInput, type LogSubscribeRequest } from '../logbroker/index.js';
 import type { MemoryStore } from '../store/index.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatcherConfigInput } from './dispatcher-config.js';
@@ -33,6 +34,7 @@ export interface ManagerDispatcherOptions {
   readonly config?: DispatcherConfigInput;
   /** ms between checks of this manager's Raft role (the driver has no leadership event). */
   readonly pollMs?: number;
+  readonly logBrokerConfig?: LogBrokerConfigInput;
 }
 
 /** The managers an agent may dial: Raft voters with an address, the leader weighted highest. */
@@ -64,9 +66,27 @@ export class ManagerDispatcher {
   private starting = false;
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The leader's log broker; serves subscriptions while this manager's dispatcher runs. */
+  private readonly logs: LogBroker;
 
   constructor(private readonly opts: ManagerDispatcherOptions) {
     this.log = componentLogger(opts.logger, 'dispatcher-runner');
+    this.logs = new LogBroker({
+      logger: opts.logger,
+      notLeader: () => notLeaderError(opts.raftStatus()),
+      ...(opts.logBrokerConfig !== undefined ? { config: opts.logBrokerConfig } : {}),
+    });
+  }
+
+  /**
+   * `service logs`: the lines of `request.tasks` (task ID + the node running it), from every
+   * node that runs one, as one async iterable (see LogBroker). Throws DISPATCHER_NOT_LEADER
+   * (naming the leader) on a manager that does not lead: call it on the leader.
+   */
+  subscribeLogs(request: LogSubscribeRequest): AsyncIterable<BrokerLogItem> {
+    const d = this.dispatcher;
+    if (d === undefined || !d.isRunning) throw notLeaderError(this.opts.raftStatus());
+    return this.logs.subscribe(request);
   }
 
   /** The service definition and handlers to add to the 2377 server. */
@@ -146,6 +166,7 @@ export class ManagerDispatcher {
         store: this.opts.store,
         managers: () => managerPeers(this.opts.raftStatus()),
         selfNodeId: this.opts.raftStatus().id,
+        logs: this.logs,
         clock: this.opts.clock,
         rng: this.opts.rng,
         logger: this.opts.logger,

@@ -26,7 +26,48 @@ export interface SessionMessage {
   /** Roots to trust, PEM (root CA, plus next root and cross-signed cert while rotating). */
   rootCaPem: string;
   heartbeatPeriodMs: number;
+  /** The log subscriptions this node serves now: the complete list, sorted by ID. */
+  logSubscriptions: LogSubscription[];
 }
+
+export interface LogSubscription {
+  id: string;
+  /** The tasks of the receiving node whose lines are wanted. */
+  taskIds: string[];
+  follow: boolean;
+  /** Last lines per task, 0 = all; non-follow subscriptions only. */
+  tail: number;
+}
+
+export type LogStreamName = 'LOG_STREAM_STDOUT' | 'LOG_STREAM_STDERR';
+
+export interface PublishedLogLine {
+  taskId: string;
+  stream: LogStreamName;
+  timestampMs: number;
+  /** The line without its newline (a Buffer once decoded; a string or bytes when sent). */
+  data: Uint8Array | string;
+}
+
+export interface LogTaskError {
+  taskId: string;
+  /** A TsswarmError code. */
+  code: string;
+  /** The error's details as JSON. */
+  detailsJson: string;
+}
+
+export interface PublishLogsMessage {
+  sessionId: string;
+  subscriptionId: string;
+  lines: PublishedLogLine[];
+  taskErrors: LogTaskError[];
+  /** The node's part is complete (non-follow). */
+  close: boolean;
+}
+
+/** The proto's empty PublishLogsResponse. */
+export type PublishLogsResponse = Record<string, never>;
 
 export interface HeartbeatRequest {
   sessionId: string;

@@ -1,5 +1,5 @@
 import type { Cluster, Node } from '../../objects/index.js';
-import type { SessionMessage, WeightedPeer } from './messages.js';
+import type { LogSubscription, SessionMessage, WeightedPeer } from './messages.js';
 
 /** The heartbeat period the cluster asks for, or `fallbackMs` when it names none. */
 export function clusterHeartbeatPeriodMs(cluster: Cluster | undefined, fallbackMs: number): number {
@@ -28,6 +28,7 @@ export function sessionMessage(
   cluster: Cluster | undefined,
   managers: readonly WeightedPeer[],
   fallbackPeriodMs: number,
+  logSubscriptions: readonly LogSubscription[] = [],
 ): SessionMessage {
   return {
     sessionId,
@@ -36,5 +37,6 @@ export function sessionMessage(
     networkBootstrapKeys: [...(cluster?.networkBootstrapKeys ?? [])].sort((a, b) => a.lamportTime - b.lamportTime),
     rootCaPem: trustedRootsPem(cluster),
     heartbeatPeriodMs: clusterHeartbeatPeriodMs(cluster, fallbackPeriodMs),
+    logSubscriptions: [...logSubscriptions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
 }

@@ -28,6 +28,15 @@ export const agentConfigSchema = z.object({
   maxStatusesPerCall: z.number().int().min(1).default(500),
   /** ms between retries of a refused or failed status report while the session stays up. */
   statusRetryMs: z.number().int().min(1).default(1_000),
+  /**
+   * ms a task's log lines wait to be published together: a busy task writes many lines per
+   * millisecond, and `service logs -f` still feels live at a tenth of a second.
+   */
+  logBatchMs: z.number().int().min(0).default(100),
+  /** Log lines per PublishLogs message. */
+  maxLogLinesPerMessage: z.number().int().min(1).default(1_000),
+  /** Bytes of log lines per PublishLogs message: 1 MiB, far below gRPC's 4 MiB limit. */
+  maxLogBytesPerMessage: z.number().int().min(1).default(1024 * 1024),
   /** ms heartbeat period used until the dispatcher says otherwise (Docker's 5 s). */
   defaultHeartbeatPeriodMs: z.number().int().min(1).default(5_000),
 });

@@ -9,6 +9,8 @@ import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './age
 import { AssignmentSet } from './assignment-set.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DispatcherConnector, StreamHandle } from './dispatcher-connection.js';
+import { LogPublisher } from './log-publisher.js';
+import { missingLogSource, type LogSource } from './log-source.js';
 import { ManagerPicker } from './manager-picker.js';
 import { SessionEmitter, type ConnectionState, type SessionEvents } from './session-events.js';
 import { StatusReporter } from './status-reporter.js';
@@ -28,6 +30,11 @@ export interface AgentOptions {
   readonly description: () => DeepPartial<NodeDescription>;
   /** Runs what the node is assigned (the fixed contract of src/worker/executor). */
   readonly executor: TaskExecutor;
+  /**
+   * Where `service logs` reads this node's task lines (the executor in the daemon). Without
+   * one every subscribed task ends with AGENT_NO_LOG_SOURCE.
+   */
+  readonly logSource?: LogSource;
   /** How to reach a manager (grpcDispatcherConnector in the daemon). */
   readonly connect: DispatcherConnector;
   readonly clock: Clock;
@@ -44,6 +51,8 @@ export interface AgentStatus {
   readonly heartbeatPeriodMs: number;
   readonly assignedTasks: number;
   readonly pendingStatuses: number;
+  /** Log subscriptions still being read or sent. */
+  readonly logSubscriptions: number;
 }
 
 interface SessionOutcome {
@@ -78,6 +87,7 @@ export class Agent {
   private readonly picker: ManagerPicker;
   private readonly assigned = new AssignmentSet();
   private readonly reporter: StatusReporter;
+  private readonly logs: LogPublisher;
   private loop: Promise<void> | undefined;
   private stopped = false;
   /** Ends the current session attempt or backoff wait (stop). */
@@ -95,6 +105,10 @@ export class Agent {
     this.reporter = new StatusReporter({
       clock: opts.clock, logger: this.log, batchMs: this.cfg.statusBatchMs, maxPerCall: this.cfg.maxStatusesPerCall,
       retryMs: this.cfg.statusRetryMs, rpcTimeoutMs: this.cfg.rpcTimeoutMs,
+    });
+    this.logs = new LogPublisher({
+      nodeId: opts.nodeId, source: opts.logSource ?? missingLogSource(opts.nodeId), clock: opts.clock, logger: this.log,
+      batchMs: this.cfg.logBatchMs, maxLinesPerMessage: this.cfg.maxLogLinesPerMessage, maxBytesPerMessage: this.cfg.maxLogBytesPerMessage,
     });
     opts.executor.onStatus((taskId, status) => {
       if (!this.stopped) this.reporter.record(taskId, status);
@@ -129,6 +143,7 @@ export class Agent {
       heartbeatPeriodMs: this.heartbeatPeriodMs,
       assignedTasks: this.assigned.list().length,
       pendingStatuses: this.reporter.pendingCount(),
+      logSubscriptions: this.logs.activeCount(),
     };
   }
 
@@ -191,6 +206,7 @@ export class Agent {
         if (heartbeatTimer !== undefined) this.opts.clock.clearTimeout(heartbeatTimer);
         streams.session?.cancel();
         streams.assignments?.cancel();
+        this.logs.stopAll();
         conn.close();
         this.reporter.disconnected();
         const connected = sessionId !== '';
@@ -247,6 +263,7 @@ export class Agent {
           const first = sessionId === '';
           this.applySessionMessage(message);
           if (first) onFirstMessage(message);
+          if (!over) this.logs.update(conn, sessionId, message.logSubscriptions ?? []);
         },
         onError: finish,
       });

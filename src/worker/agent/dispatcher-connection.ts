@@ -1,6 +1,6 @@
 import type { TsswarmError } from '../../errors/index.js';
 import type {
-  AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage, SessionRequest,
+  AssignmentsMessage, AssignmentsRequest, HeartbeatRequest, HeartbeatResponse, PublishLogsMessage, SessionMessage, SessionRequest,
   UpdateTaskStatusRequest, UpdateTaskStatusResponse,
 } from '../../manager/dispatcher/messages.js';
 
@@ -16,6 +16,19 @@ export interface StreamHandle {
   cancel(): void;
 }
 
+/** One PublishLogs client stream (one subscription). */
+export interface LogPublishStream {
+  /**
+   * Sends a message; resolves once the transport can take more (backpressure), rejects with
+   * the manager's TsswarmError (or TRANSPORT_UNREACHABLE) once the call has failed.
+   */
+  write(message: PublishLogsMessage): Promise<void>;
+  /** Half-closes the stream; resolves when the manager accepted it all, rejects as write does. */
+  finish(): Promise<void>;
+  /** Abandons the stream (the subscription was withdrawn or the session ended). */
+  cancel(): void;
+}
+
 /**
  * The agent's view of one manager's Dispatcher service. Every failure is a TsswarmError: the
  * server's own (DISPATCHER_NOT_LEADER, DISPATCHER_SESSION_INVALID, ...) or
@@ -28,6 +41,8 @@ export interface DispatcherConnection {
   heartbeat(request: HeartbeatRequest, timeoutMs: number): Promise<HeartbeatResponse>;
   assignments(request: AssignmentsRequest, handlers: StreamHandlers<AssignmentsMessage>): StreamHandle;
   updateTaskStatus(request: UpdateTaskStatusRequest, timeoutMs: number): Promise<UpdateTaskStatusResponse>;
+  /** Opens a PublishLogs stream (nothing is sent until the first write). */
+  publishLogs(): LogPublishStream;
   /** Closes the channel; streams still open are cancelled. */
   close(): void;
 }

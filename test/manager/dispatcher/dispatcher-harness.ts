@@ -5,6 +5,7 @@ import {
   trustBundleFromPem, type NodeRole, type NodeTlsMaterial, type RootCa,
 } from '../../../src/manager/ca/index.js';
 import { ManagerDispatcher, type DispatcherConfigInput } from '../../../src/manager/dispatcher/index.js';
+import type { LogBrokerConfigInput } from '../../../src/manager/logbroker/index.js';
 import type { RaftNodeStatus } from '../../../src/manager/raft/node/index.js';
 import { LocalProposer, MemoryStore, type DeepPartial, type Task, type TaskStatus } from '../../../src/manager/store/index.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -77,6 +78,7 @@ export interface TestManager {
 
 export async function startManager(
   ca: TestCa, store: MemoryStore, nodeId: string, config: DispatcherConfigInput = {}, initial?: Partial<RaftNodeStatus>,
+  logBrokerConfig?: LogBrokerConfigInput,
 ): Promise<TestManager> {
   const material = await ca.material(nodeId, 'swarm-manager');
   const provider = new MemoryCertificateProvider(material);
@@ -93,6 +95,7 @@ export async function startManager(
     logger: silentLogger(),
     config,
     pollMs: 20,
+    ...(logBrokerConfig !== undefined ? { logBrokerConfig } : {}),
   });
   const server = new Server();
   const { definition, implementation } = dispatcher.service();

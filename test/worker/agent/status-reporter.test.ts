@@ -43,7 +43,7 @@ function fakeConnection(answer: (req: UpdateTaskStatusRequest) => Promise<Update
   return {
     calls,
     conn: {
-      addr: 'fake:1', session: unused, heartbeat: unused, assignments: unused, close: () => undefined,
+      addr: 'fake:1', session: unused, heartbeat: unused, assignments: unused, publishLogs: unused, close: () => undefined,
       updateTaskStatus: (req) => {
         calls.push(req);
         return answer(req);
