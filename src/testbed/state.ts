@@ -16,6 +16,21 @@ export interface TestbedHost {
   readonly runDir: string;
 }
 
+/** A `tsswarm daemon` that `cluster up` started in a host's namespace. */
+export interface DaemonRecord {
+  /** The host's name (h1, h2, ...). */
+  readonly host: string;
+  readonly role: 'manager' | 'worker';
+  readonly pid: number;
+  /** Field 22 of /proc/PID/stat: with the PID, names this process for good (PIDs are reused). */
+  readonly startTime: number;
+  /** The daemon's local API socket (a path; `-H unix://PATH`). */
+  readonly socket: string;
+  readonly dataRoot: string;
+  /** Its stdout and stderr (JSON log lines). */
+  readonly log: string;
+}
+
 export interface TestbedState {
   readonly name: string;
   readonly root: string;
@@ -28,6 +43,8 @@ export interface TestbedState {
   readonly outsideAddr: string;
   readonly hosts: readonly TestbedHost[];
   readonly createdAt: string;
+  /** The daemons `cluster up` started, written as each one starts (absent: hosts only). */
+  readonly daemons?: readonly DaemonRecord[];
 }
 
 const FILE = 'state.json';

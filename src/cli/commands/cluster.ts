@@ -1,17 +1,21 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { TsswarmError } from '../../errors/index.js';
 import { listStates, readState } from '../../testbed/state.js';
-import { DEFAULT_ROOT, execArgv, hostByName, testbedDown, testbedUp } from '../../testbed/testbed.js';
+import { clusterDown, clusterUp, daemonStatuses } from '../../testbed/cluster.js';
+import { DEFAULT_ROOT, execArgv, hostByName } from '../../testbed/testbed.js';
 import { table } from '../output.js';
 import { guarded } from './guarded.js';
 
 /**
  * `tsswarm cluster up|down|ls|exec`: virtual hosts on this machine for trying tsswarm out
- * (src/testbed). `up` builds the hosts only: it starts no daemons in them yet.
+ * (src/testbed): `up` builds the hosts and starts a daemon in each (init on h1, the others
+ * joined), `down` removes all of it.
  */
 
-const DEFAULT_NAME = 'default';
+const DEFAULT_NAME = 'tsswarm';
 
 function intOption(value: string): number {
   const n = Number(value);
@@ -24,56 +28,77 @@ export function registerClusterCommands(program: Command): void {
 
   cluster
     .command('up')
-    .description('Build N virtual hosts (a network namespace each, joined by an underlay bridge)')
+    .description('Build N virtual hosts (a network namespace each, on an underlay bridge), start a daemon in each, init the first and join the rest')
     .option('--name <name>', 'cluster name', DEFAULT_NAME)
     .option('--nodes <n>', 'number of hosts', intOption, 3)
-    .option('--managers <m>', 'how many of them will be managers (used once the daemon exists)', intOption, 1)
+    .option('--managers <m>', 'how many of them are managers (h1..hM)', intOption, 1)
     .option('--subnet <cidr>', 'underlay subnet', '10.77.0.0/24')
     .option('--mtu <bytes>', 'underlay MTU', intOption, 1500)
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
     .action((o: { name: string; nodes: number; managers: number; subnet: string; mtu: number; root: string }, command: Command) =>
       guarded(command, async () => {
-        const st = await testbedUp({ name: o.name, nodes: o.nodes, subnet: o.subnet, mtu: o.mtu, root: o.root });
-        const rows = st.hosts.map((h, i) => [h.name, h.address, i < o.managers ? 'manager' : 'worker', `tsswarm cluster exec --name ${st.name} ${h.name} -- CMD`]);
-        process.stdout.write(table(['HOST', 'ADDRESS', 'ROLE (planned)', 'RUN A COMMAND THERE'], rows));
+        const st = await clusterUp({
+          name: o.name,
+          nodes: o.nodes,
+          managers: o.managers,
+          subnet: o.subnet,
+          mtu: o.mtu,
+          root: o.root,
+          bin: { node: process.execPath, mainJs: fileURLToPath(new URL('../main.js', import.meta.url)) },
+          onProgress: (line) => process.stderr.write(`${line}\n`),
+        });
+        const rows = st.daemons.map((d) => [d.host, d.role, hostByName(st, d.host).address, `unix://${d.socket}`]);
+        process.stdout.write(table(['HOST', 'ROLE', 'ADDRESS', 'SOCKET'], rows));
+        const first = st.daemons[0];
         process.stdout.write(
-          `\nCluster ${st.name}: ${st.hosts.length} hosts on ${st.subnet} (MTU ${st.mtu}); ` +
-            `the underlay namespace is ${st.gateway} and stands for the outside world at ${st.outsideAddr}.\n` +
-            'No daemons are started in the hosts yet (that comes with the next step of the daemon); only the hosts exist. Remove with ' +
-            `\`tsswarm cluster down --name ${st.name}\`.\n`,
+          `\nCluster ${st.name}: ${st.hosts.length} hosts on ${st.subnet} (MTU ${st.mtu}), a daemon in each ` +
+            `(logs in ${join(st.root, st.name, 'logs')}); the underlay namespace is ${st.gateway} and stands for the outside world at ${st.outsideAddr}.\n` +
+            (first !== undefined ? `Use it:       tsswarm -H unix://${first.socket} node ls\n` : '') +
+            `Run in host:  tsswarm cluster exec --name ${st.name} h1 -- CMD\n` +
+            `Remove it:    tsswarm cluster down --name ${st.name}\n`,
         );
       }),
     );
 
   cluster
     .command('down')
-    .description('Remove a virtual cluster and everything in its namespaces')
+    .description('Stop the daemons of a virtual cluster and remove it with everything in its namespaces (a missing one is fine)')
     .option('--name <name>', 'cluster name', DEFAULT_NAME)
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
     .action((o: { name: string; root: string }, command: Command) =>
       guarded(command, async () => {
-        const existed = await testbedDown(o.name, o.root);
-        if (!existed) throw new TsswarmError('TESTBED_NOT_FOUND', { name: o.name });
+        const r = await clusterDown(o.name, o.root);
+        if (!r.existed) process.stderr.write(`no cluster named ${o.name}: nothing to remove\n`);
         process.stdout.write(`${o.name}\n`);
       }),
     );
 
   cluster
     .command('ls')
-    .description('List the virtual clusters on this machine')
+    .description('List the virtual clusters on this machine and the state of their daemons')
     .option('--format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'names only')
     .option('--root <dir>', 'where test beds are kept', DEFAULT_ROOT)
     .action((o: { format: string; quiet?: boolean; root: string }, command: Command) =>
       guarded(command, async () => {
         const states = await listStates(o.root);
-        if (o.quiet === true) process.stdout.write(states.map((s) => `${s.name}\n`).join(''));
-        else if (o.format === 'json') process.stdout.write(JSON.stringify(states, null, 2) + '\n');
+        if (o.quiet === true) {
+          process.stdout.write(states.map((s) => `${s.name}\n`).join(''));
+          return;
+        }
+        const withDaemons = await Promise.all(states.map(async (s) => ({ ...s, daemons: await daemonStatuses(s) })));
+        if (o.format === 'json') process.stdout.write(JSON.stringify(withDaemons, null, 2) + '\n');
         else
           process.stdout.write(
             table(
-              ['NAME', 'HOSTS', 'SUBNET', 'CREATED'],
-              states.map((s) => [s.name, s.hosts.map((h) => `${h.name}=${h.address}`).join(','), s.subnet, s.createdAt]),
+              ['NAME', 'HOSTS', 'SUBNET', 'DAEMONS', 'CREATED'],
+              withDaemons.map((s) => [
+                s.name,
+                s.hosts.map((h) => `${h.name}=${h.address}`).join(','),
+                s.subnet,
+                s.daemons.length === 0 ? 'none' : s.daemons.map((d) => `${d.host}:${d.role}:${d.running ? 'running' : 'stopped'}`).join(','),
+                s.createdAt,
+              ]),
             ),
           );
       }),

@@ -31,7 +31,8 @@ DOCKER=$(command -v docker)
 
 if ! "$DOCKER" version >/dev/null 2>&1; then
   mkdir -p /var/log
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # 9>&-: dockerd must not inherit the lock, or every later run of this script waits for it.
+  nohup dockerd >/var/log/dockerd.log 2>&1 9>&- &
   for _ in $(seq 1 120); do
     "$DOCKER" version >/dev/null 2>&1 && break
     sleep 0.5
