@@ -2,11 +2,14 @@
 import { Command } from 'commander';
 import { registerClusterCommands } from './commands/cluster.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerCa } from './commands/ca.js';
 import { registerInfo } from './commands/info.js';
 import { registerInit } from './commands/init.js';
 import { registerJoin } from './commands/join.js';
 import { registerJoinToken } from './commands/join-token.js';
+import { registerLeave } from './commands/leave.js';
 import { registerNodeCommands } from './commands/node/index.js';
+import { registerUpdate } from './commands/update.js';
 import { tsswarmVersion } from './version.js';
 
 const program = new Command()
@@ -21,6 +24,9 @@ registerInit(program);
 registerJoin(program);
 registerJoinToken(program);
 registerInfo(program);
+registerLeave(program);
+registerUpdate(program);
+registerCa(program);
 registerNodeCommands(program);
 registerClusterCommands(program);
 

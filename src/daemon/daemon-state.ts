@@ -17,6 +17,9 @@ const swarmStateSchema = z.object({
   advertiseAddr: z.string().min(1),
   // address for VXLAN traffic (the advertise host unless --data-path-addr).
   dataPathAddr: z.string().min(1),
+  // host:port of managers this node last knew (a worker renews its certificate through them;
+  // the one it joined through first). Absent in state written before it existed.
+  managers: z.array(z.string().min(1)).optional(),
 });
 
 const daemonStateSchema = z.object({

@@ -5,7 +5,7 @@ import { TsswarmError, isTsswarmError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import {
   MemoryCertificateProvider, NODE_CHANNEL_OPTIONS, createBootstrapChannelCredentials, createNodeChannelCredentials, createNodeKeyAndCsr,
-  parseJoinToken, trustBundleFromPem, verifyRootAgainstToken,
+  parseJoinToken, trustBundleFromPem, verifyRootAgainstToken, type NodeTlsMaterial,
 } from '../manager/ca/index.js';
 import { loadControlProto } from '../manager/controlapi/load-proto.js';
 import type {
@@ -47,6 +47,36 @@ function remoteTarget(addr: string): string {
 }
 
 /**
+ * RaftMembership.Join on a manager with this node's manager certificate: the leader adds it
+ * as a learner and promotes it once caught up. A follower answers RAFT_NOT_LEADER naming the
+ * leader, which is asked next. Used by join and by a promoted worker.
+ */
+export async function joinRaftGroup(o: {
+  target: string; clusterId: string; tls: Required<NodeTlsMaterial>; advertiseAddr: string; logger: Logger;
+}): Promise<void> {
+  const { MembershipClient } = loadControlProto();
+  const provider = new MemoryCertificateProvider(o.tls);
+  const trust = trustBundleFromPem(o.tls.rootsPem);
+  const creds = createNodeChannelCredentials(provider, { clusterId: o.clusterId, trust: () => trust });
+  let joinTarget = o.target;
+  for (let attempt = 0; ; attempt++) {
+    const client = new MembershipClient(joinTarget, creds, { ...NODE_CHANNEL_OPTIONS });
+    try {
+      const res = await callUnary<RaftJoinResponse>(client, 'Join', { addr: o.advertiseAddr }, JOIN_DEADLINE_MS, joinTarget);
+      o.logger.info({ members: res.members.length }, 'joined the Raft group');
+      return;
+    } catch (err) {
+      // A follower names the leader: join there (its view of us is the leader's to decide).
+      const leaderAddr = isTsswarmError(err) && err.code === 'RAFT_NOT_LEADER' ? String(err.details.leaderAddr ?? '') : '';
+      if (leaderAddr === '' || attempt >= 3) throw err;
+      joinTarget = leaderAddr;
+    } finally {
+      client.close();
+    }
+  }
+}
+
+/**
  * `tsswarm join` (swarm.md §1): fetch the root CA over unverified TLS and check it against
  * the token's digest; make a key and CSR; have the manager issue the certificate (TLS now
  * verified against that root); store it. A manager then starts its RaftNode with an empty
@@ -60,7 +90,7 @@ export async function joinCluster(req: JoinClusterRequest, ctx: JoinContext): Pr
     advertiseAddr: req.advertiseAddr, listenAddr: req.listenAddr, dataPathAddr: req.dataPathAddr, dataPathPort: 0, defaultAddrPools: [],
     defaultAddrPoolMaskLength: 0, dispatcherHeartbeat: '', certExpiry: '', forceNewCluster: false, autolock: false,
   });
-  const { NodeCaClient, MembershipClient } = loadControlProto();
+  const { NodeCaClient } = loadControlProto();
 
   // 1. The root CA, over TLS that verifies nothing: trusted only once it matches the token.
   const bootstrap = new NodeCaClient(target, createBootstrapChannelCredentials(), {});
@@ -96,6 +126,7 @@ export async function joinCluster(req: JoinClusterRequest, ctx: JoinContext): Pr
   const swarm: SwarmState = {
     clusterId: issued.clusterId, role, listenAddr: opts.listenAddr, advertiseAddr: role === 'manager' ? opts.advertiseAddr : advertiseHost,
     dataPathAddr: opts.dataPathAddr,
+    managers: [...new Set([target, ...issued.managers.filter((m) => !m.learner && m.addr !== '').map((m) => m.addr)])],
   };
   let runtime: ManagerRuntime | undefined;
   try {
@@ -123,25 +154,7 @@ export async function joinCluster(req: JoinClusterRequest, ctx: JoinContext): Pr
       logger: ctx.logger,
       onFatal: ctx.onFatal,
     });
-    const provider = new MemoryCertificateProvider(tls);
-    const trust = trustBundleFromPem(rootPem);
-    const creds = createNodeChannelCredentials(provider, { clusterId: issued.clusterId, trust: () => trust });
-    let joinTarget = target;
-    for (let attempt = 0; ; attempt++) {
-      const client = new MembershipClient(joinTarget, creds, { ...NODE_CHANNEL_OPTIONS });
-      try {
-        const res = await callUnary<RaftJoinResponse>(client, 'Join', { addr: opts.advertiseAddr }, JOIN_DEADLINE_MS, joinTarget);
-        ctx.logger.info({ members: res.members.length }, 'joined the Raft group');
-        break;
-      } catch (err) {
-        // A follower names the leader: join there (its view of us is the leader's to decide).
-        const leaderAddr = isTsswarmError(err) && err.code === 'RAFT_NOT_LEADER' ? String(err.details.leaderAddr ?? '') : '';
-        if (leaderAddr === '' || attempt >= 3) throw err;
-        joinTarget = leaderAddr;
-      } finally {
-        client.close();
-      }
-    }
+    await joinRaftGroup({ target, clusterId: issued.clusterId, tls, advertiseAddr: opts.advertiseAddr, logger: ctx.logger });
     await runtime.waitForLeader(ctx.electionTimeoutMs);
     return { nodeId: issued.nodeId, role, swarm, runtime };
   } catch (err) {

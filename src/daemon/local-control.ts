@@ -2,6 +2,9 @@ import { TsswarmError } from '../errors/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
   InitClusterRequest, InitClusterResponse, JoinClusterRequest, JoinClusterResponse, ListNodesResponse,
+  GetRootCaRequest, GetRootCaResponse, LeaveClusterRequest, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse,
+  RemoveNodeRequest, RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse,
+  UpdateNodeRequest, UpdateNodeResponse,
 } from '../manager/controlapi/messages.js';
 import type { SwarmState } from './daemon-state.js';
 import type { ManagerRuntime } from './manager-runtime.js';
@@ -17,6 +20,7 @@ export interface LocalDaemon {
   clusterId(): string | undefined;
   init(req: InitClusterRequest): Promise<InitClusterResponse>;
   join(req: JoinClusterRequest): Promise<JoinClusterResponse>;
+  leave(req: LeaveClusterRequest): Promise<LeaveClusterResponse>;
   /** The swarm this node is in, if any (a worker's view of it). */
   swarm(): SwarmState | undefined;
 }
@@ -45,7 +49,7 @@ export class LocalControl implements ControlBackend {
     const manager = this.daemon.manager();
     const swarm = this.daemon.swarm();
     if (manager === undefined && swarm !== undefined) {
-      // A worker: it knows its identity and cluster only (no dispatcher session yet).
+      // A worker: it knows its identity and cluster (the rest is the managers' business).
       return {
         ...this.inactiveInfo(), localNodeState: 'active', nodeId: this.daemon.nodeId, clusterId: swarm.clusterId,
         nodeAddr: swarm.advertiseAddr.replace(/^\[?(.*?)\]?:\d+$/, '$1'), dataPathAddr: swarm.dataPathAddr,
@@ -69,6 +73,43 @@ export class LocalControl implements ControlBackend {
 
   async getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse> {
     return this.route(this.requireManager('join-token'), (b) => b.getJoinToken(req));
+  }
+
+  leaveCluster(req: LeaveClusterRequest): Promise<LeaveClusterResponse> {
+    return this.daemon.leave(req);
+  }
+
+  async updateNode(req: UpdateNodeRequest): Promise<UpdateNodeResponse> {
+    const ref = this.selfRef(req.ref);
+    return this.route(this.requireManager('node update'), (b) => b.updateNode({ ...req, ref }));
+  }
+
+  async listNodeTasks(req: ListNodeTasksRequest): Promise<ListNodeTasksResponse> {
+    const refs = req.refs.length === 0 ? [this.daemon.nodeId] : req.refs.map((r) => this.selfRef(r));
+    return this.route(this.requireManager('node ps'), (b) => b.listNodeTasks({ refs }));
+  }
+
+  async removeNode(req: RemoveNodeRequest): Promise<RemoveNodeResponse> {
+    const ref = this.selfRef(req.ref);
+    return this.route(this.requireManager('node rm'), (b) => b.removeNode({ ...req, ref }));
+  }
+
+  async setNodeRole(req: SetNodeRoleRequest): Promise<SetNodeRoleResponse> {
+    const ref = this.selfRef(req.ref);
+    return this.route(this.requireManager(req.role === 'manager' ? 'node promote' : 'node demote'), (b) => b.setNodeRole({ ...req, ref }));
+  }
+
+  async updateCluster(req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
+    return this.route(this.requireManager('update'), (b) => b.updateCluster(req));
+  }
+
+  async getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse> {
+    return this.route(this.requireManager('ca'), (b) => b.getRootCa(req));
+  }
+
+  /** "self" is this daemon's node: resolved here, since the leader is another node. */
+  private selfRef(ref: string): string {
+    return ref === 'self' ? this.daemon.nodeId : ref;
   }
 
   private requireManager(operation: string): ManagerRuntime {

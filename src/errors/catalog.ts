@@ -535,6 +535,34 @@ export const errorCatalog = {
 
   // ---- dispatcher (src/manager/dispatcher, src/worker/agent) ---------------------------
   // (dispatcher codes go here)
+  DISPATCHER_LOG_SUBSCRIPTION_INVALID: {
+    what: 'node {nodeId} may not publish logs for subscription {subscriptionId}',
+    why: '{reason}',
+    fix: 'nothing was delivered; a node publishes only the subscriptions its session message lists, for its own tasks',
+    retryable: false,
+    grpc: 'PERMISSION_DENIED',
+  },
+  LOGS_NODE_UNAVAILABLE: {
+    what: 'the logs of task {taskId} cannot be read from node {nodeId}',
+    why: '{reason}',
+    fix: 'check the node with `tsswarm node ls`; once it is Ready again, run `tsswarm service logs` again',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+  LOGS_TASK_FAILED: {
+    what: 'reading the logs of task {taskId} on node {nodeId} failed',
+    why: '{reason}',
+    fix: 'see the node\'s daemon log for the cause, then run `tsswarm service logs` again',
+    retryable: true,
+    grpc: 'INTERNAL',
+  },
+  AGENT_NO_LOG_SOURCE: {
+    what: 'node {nodeId} cannot read the logs of task {taskId}',
+    why: 'the daemon runs the agent without a task executor, so it keeps no task logs',
+    fix: 'run a tsswarm version whose daemon has an executor on that node',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
   DISPATCHER_NOT_LEADER: {
     what: 'manager {nodeId} does not dispatch: it is not the Raft leader',
     why: 'only the leader runs the dispatcher; the leader is {leaderId} at {leaderAddr}',
@@ -727,6 +755,22 @@ export const errorCatalog = {
     grpc: 'UNAVAILABLE',
   },
 
+  // ---- testbed (src/testbed) ----
+  TESTBED_UP_FAILED: {
+    what: 'cluster {name} could not be brought up: {step} failed',
+    why: '{reason}',
+    fix: 'everything this `cluster up` made was removed again; correct the cause above (the daemon log tail is part of it) and run it again',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  TESTBED_PROCESS_STUCK: {
+    what: 'processes {pids} in the namespaces of test bed {name} did not end after SIGKILL',
+    why: 'a process in uninterruptible sleep (state D, e.g. stuck on I/O) ignores every signal until its kernel call returns',
+    fix: 'look at them with `ps -o pid,stat,wchan,cmd -p {pids}`, then run `tsswarm cluster down --name {name}` again',
+    retryable: true,
+    grpc: 'UNAVAILABLE',
+  },
+
   // ---- node management (src/daemon, src/manager/controlapi: leave, promote, demote, rm, update, ca) ----
   // (node management codes go here)
   NODE_IS_MANAGER: {
@@ -768,6 +812,13 @@ export const errorCatalog = {
     what: 'autolock cannot be turned on',
     why: 'tsswarm does not support autolock yet: the Raft log and keys are not encrypted at rest',
     fix: 'leave --autolock unset or set it to false; nothing was changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  PROMOTE_FORMER_MANAGER: {
+    what: 'cannot promote node {nodeId}: it was a manager before and was demoted',
+    why: 'its Raft member ID is its node ID, and a member added again under an ID Raft already removed would replay its own removal and stop',
+    fix: 'run `tsswarm leave` on that host and join it again (it gets a new node ID), then promote it; nothing was changed',
     retryable: false,
     grpc: 'FAILED_PRECONDITION',
   },

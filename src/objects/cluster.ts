@@ -17,6 +17,8 @@ export interface RootCA {
   caCertDigest: string;
   crossSignedCaCertPem: string;
   nextCaCertPem: string;
+  /** During a rotation: the next root's key. Managers only. */
+  nextCaKeyPem?: string;
 }
 
 export interface JoinTokens {
@@ -41,4 +43,8 @@ export interface Cluster extends StoredObject {
   subnetSize: number;
   dataPathPort: number;
   unlockKey: string;
+  /** IDs of nodes removed with `node rm`; their certificates are refused from then on. */
+  removedNodeIds?: string[];
+  /** IDs of nodes demoted from manager (they cannot be promoted again under the same ID). */
+  demotedNodeIds?: string[];
 }

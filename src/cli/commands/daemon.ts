@@ -12,7 +12,8 @@ interface DaemonFlags {
   dataRoot: string;
   nodeName?: string;
   logLevel: string;
-  defaultRuntime: string;
+  defaultRuntime: 'process' | 'docker';
+  execRoot: string;
 }
 
 /**
@@ -25,6 +26,7 @@ export function registerDaemon(program: Command): void {
     .description('Run the tsswarm daemon of this host (as root), serving the local API on -H')
     .option('--data-root <dir>', 'where the node keeps its identity, certificates and Raft log', '/var/lib/tsswarm')
     .option('--node-name <name>', 'hostname recorded for this node (default: the machine\'s)')
+    .option('--exec-root <dir>', 'where task and overlay network namespaces are kept while the host is up', '/run/tsswarm')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'))
     .addOption(new Option('--default-runtime <runtime>', 'runtime of tasks that name none').choices(['process', 'docker']).default('process'))
     .action(async (flags: DaemonFlags, cmd: Command) => {
@@ -43,6 +45,8 @@ export function registerDaemon(program: Command): void {
           socketPath,
           ...(flags.nodeName !== undefined ? { nodeName: flags.nodeName } : {}),
           engineVersion: tsswarmVersion(),
+          execRoot: resolve(flags.execRoot),
+          defaultRuntime: flags.defaultRuntime,
           logger,
           onFatal: () => {
             logger.flush();

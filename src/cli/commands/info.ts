@@ -20,8 +20,6 @@ function swarmSection(i: GetInfoResponse): string {
       ` ClusterID: ${i.clusterId}`,
       ` Node Address: ${i.nodeAddr}`,
       ` Data Path Address: ${i.dataPathAddr}`,
-      ' Note: this worker holds its certificate but has no dispatcher session yet (the dispatcher is not built),',
-      '       so it runs no tasks and managers list it with STATUS Unknown.',
       `Engine Version: ${i.engineVersion}`,
       `Name: ${i.hostname}`,
     ].join('\n') + '\n';

@@ -33,11 +33,7 @@ export function registerJoin(program: Command): void {
         if (res.role === 'manager') {
           process.stdout.write('This node joined a swarm as a manager.\n');
         } else {
-          process.stdout.write(
-            'This node joined a swarm as a worker.\n' +
-              'Note: it has its certificate but no dispatcher session yet (the dispatcher is not built), so it runs no tasks\n' +
-              'and managers list it with STATUS Unknown.\n',
-          );
+          process.stdout.write('This node joined a swarm as a worker.\n');
         }
       }),
     );

@@ -5,6 +5,9 @@ import { loadControlProto } from './load-proto.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
   InitClusterRequest, InitClusterResponse, JoinClusterRequest, JoinClusterResponse, ListNodesResponse,
+  GetRootCaRequest, GetRootCaResponse, LeaveClusterRequest, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse,
+  RemoveNodeRequest, RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse,
+  UpdateNodeRequest, UpdateNodeResponse,
 } from './messages.js';
 
 type UnaryMethod = (req: unknown, options: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void;
@@ -49,6 +52,28 @@ export class ControlClient implements ControlBackend {
   }
   joinCluster(req: JoinClusterRequest): Promise<JoinClusterResponse> {
     return this.call('joinCluster', req);
+  }
+
+  updateNode(req: UpdateNodeRequest): Promise<UpdateNodeResponse> {
+    return this.call('updateNode', req);
+  }
+  listNodeTasks(req: ListNodeTasksRequest): Promise<ListNodeTasksResponse> {
+    return this.call('listNodeTasks', req);
+  }
+  removeNode(req: RemoveNodeRequest): Promise<RemoveNodeResponse> {
+    return this.call('removeNode', req);
+  }
+  setNodeRole(req: SetNodeRoleRequest): Promise<SetNodeRoleResponse> {
+    return this.call('setNodeRole', req);
+  }
+  leaveCluster(req: LeaveClusterRequest): Promise<LeaveClusterResponse> {
+    return this.call('leaveCluster', req);
+  }
+  updateCluster(req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
+    return this.call('updateCluster', req);
+  }
+  getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse> {
+    return this.call('GetRootCA', req);
   }
 
   close(): void {

@@ -31,5 +31,12 @@ export function controlServiceImplementation(backend: ControlBackend, logger: Lo
     GetNode: unary('GetNode', (req: Parameters<ControlBackend['getNode']>[0]) => backend.getNode(req)),
     GetJoinToken: unary('GetJoinToken', (req: Parameters<ControlBackend['getJoinToken']>[0]) => backend.getJoinToken(req)),
     JoinCluster: unary('JoinCluster', (req: Parameters<ControlBackend['joinCluster']>[0]) => backend.joinCluster(req)),
+    UpdateNode: unary('UpdateNode', (req: Parameters<ControlBackend['updateNode']>[0]) => backend.updateNode(req)),
+    ListNodeTasks: unary('ListNodeTasks', (req: Parameters<ControlBackend['listNodeTasks']>[0]) => backend.listNodeTasks(req)),
+    RemoveNode: unary('RemoveNode', (req: Parameters<ControlBackend['removeNode']>[0]) => backend.removeNode(req)),
+    SetNodeRole: unary('SetNodeRole', (req: Parameters<ControlBackend['setNodeRole']>[0]) => backend.setNodeRole(req)),
+    LeaveCluster: unary('LeaveCluster', (req: Parameters<ControlBackend['leaveCluster']>[0]) => backend.leaveCluster(req)),
+    UpdateCluster: unary('UpdateCluster', (req: Parameters<ControlBackend['updateCluster']>[0]) => backend.updateCluster(req)),
+    GetRootCA: unary('GetRootCA', (req: Parameters<ControlBackend['getRootCa']>[0]) => backend.getRootCa(req)),
   };
 }

@@ -3,10 +3,17 @@ import { TsswarmError } from '../../errors/index.js';
 import { rotateJoinToken } from '../ca/index.js';
 import type { RaftNodeStatus } from '../raft/node/index.js';
 import type { Cluster, MemoryStore } from '../store/index.js';
+import { updateWithRetry } from './retry-write.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
   InitClusterResponse, JoinClusterResponse, JoinRole, ListNodesResponse,
+  GetRootCaRequest, GetRootCaResponse, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse, RemoveNodeRequest,
+  RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse, UpdateNodeRequest,
+  UpdateNodeResponse,
 } from './messages.js';
+import { rotationInProgress, startRootRotation } from './ca-rotation.js';
+import { updatedClusterSpec } from './cluster-changes.js';
+import { checkRemovable, checkRemovalKeepsQuorum, parseNodeRole, updatedNodeSpec } from './node-changes.js';
 import { resolveNode, withLiveManagerStatus } from './node-lookup.js';
 
 /** What this manager knows about itself that is not in the store. */
@@ -21,10 +28,23 @@ export interface ManagerSelf {
   readonly nodeCertNotAfterMs: number;
 }
 
+/** What demote needs of Raft beyond its status (the leader's side of membership). */
+export interface MembershipOps {
+  removeMember(id: string): Promise<void>;
+  transferLeadership(to: string): Promise<void>;
+  /** Whether the member at addr answers now (a short-deadline call over mTLS). */
+  probe(addr: string): Promise<boolean>;
+  /** The Control API of the leader now, for a call this manager can no longer serve itself. */
+  leaderBackend(): Promise<{ backend: ControlBackend; close(): void }>;
+}
+
 export interface ManagerControlDeps {
   readonly store: MemoryStore;
   readonly raft: { status(): RaftNodeStatus };
   readonly self: ManagerSelf;
+  readonly membership?: MembershipOps;
+  /** Raft members whose last probe went unanswered (node ls shows them Unreachable). */
+  readonly unreachableMembers?: () => ReadonlySet<string>;
 }
 
 export function parseJoinRole(role: string): JoinRole {
@@ -84,13 +104,13 @@ export class ManagerControl implements ControlBackend {
   async listNodes(): Promise<ListNodesResponse> {
     const nodes = await this.deps.store.viewLinearizable((tx) => tx.list('node'));
     const raft = this.deps.raft.status();
-    return { nodes: nodes.map((n) => withLiveManagerStatus(n, raft)), selfId: this.deps.self.nodeId };
+    return { nodes: nodes.map((n) => withLiveManagerStatus(n, raft, this.unreachable())), selfId: this.deps.self.nodeId };
   }
 
   async getNode(req: GetNodeRequest): Promise<GetNodeResponse> {
     const ref = req.ref === 'self' ? this.deps.self.nodeId : req.ref;
     const nodes = await this.deps.store.viewLinearizable((tx) => tx.list('node'));
-    return { node: withLiveManagerStatus(resolveNode(nodes, ref), this.deps.raft.status()) };
+    return { node: withLiveManagerStatus(resolveNode(nodes, ref), this.deps.raft.status(), this.unreachable()) };
   }
 
   async getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse> {
@@ -110,6 +130,148 @@ export class ManagerControl implements ControlBackend {
     }
     const token = cluster.joinTokens?.[role] ?? '';
     return { token, managerAddr: this.selfManagerAddr(), rotated: req.rotate };
+  }
+
+  async updateNode(req: UpdateNodeRequest): Promise<UpdateNodeResponse> {
+    const node = await updateWithRetry(this.deps.store, (tx) => {
+      const current = resolveNode(tx.list('node'), req.ref);
+      const next = { ...current, spec: updatedNodeSpec(current, req) };
+      tx.update('node', next);
+      return next;
+    });
+    return { node: withLiveManagerStatus(node, this.deps.raft.status(), this.unreachable()) };
+  }
+
+  async listNodeTasks(req: ListNodeTasksRequest): Promise<ListNodeTasksResponse> {
+    return this.deps.store.viewLinearizable((tx) => {
+      const all = tx.list('node');
+      const refs = req.refs.length === 0 ? [this.deps.self.nodeId] : req.refs;
+      const nodes = refs.map((r) => resolveNode(all, r === 'self' ? this.deps.self.nodeId : r));
+      const ids = new Set(nodes.map((n) => n.id));
+      return { tasks: tx.list('task').filter((t) => ids.has(t.nodeId)), nodes };
+    });
+  }
+
+  /**
+   * `node rm`: the Node object goes and its ID joins the cluster's removed list in the same
+   * transaction, so from the moment it commits every manager refuses its certificate.
+   */
+  async removeNode(req: RemoveNodeRequest): Promise<RemoveNodeResponse> {
+    const nodeId = await updateWithRetry(this.deps.store, (tx) => {
+      const node = resolveNode(tx.list('node'), req.ref);
+      checkRemovable(node, req.force);
+      const cluster = this.requireCluster(tx.list('cluster')[0]);
+      const removed = new Set(cluster.removedNodeIds ?? []);
+      removed.add(node.id);
+      tx.delete('node', node.id);
+      tx.update('cluster', { ...cluster, removedNodeIds: [...removed].sort() });
+      return node.id;
+    });
+    return { nodeId };
+  }
+
+  /**
+   * `node promote|demote` (swarmkit's roleManager, done in the call). Promote records the
+   * role; the node renews its certificate as a manager and joins Raft itself. Demote first
+   * checks that the voters left keep a reachable quorum, hands leadership away if the leader
+   * is being demoted, records the role, then removes the member from Raft (its daemon sees
+   * that and becomes a worker).
+   */
+  async setNodeRole(req: SetNodeRoleRequest): Promise<SetNodeRoleResponse> {
+    const role = parseNodeRole(req.role);
+    const nodes = await this.deps.store.viewLinearizable((tx) => tx.list('node'));
+    const node = resolveNode(nodes, req.ref === 'self' ? this.deps.self.nodeId : req.ref);
+    if (node.spec.desiredRole === role && node.role === role) return { nodeId: node.id, changed: false };
+    if (role === 'MANAGER') {
+      const cluster = this.requireCluster(await this.deps.store.viewLinearizable((tx) => tx.list('cluster')[0]));
+      if (cluster.demotedNodeIds?.includes(node.id) === true) throw new TsswarmError('PROMOTE_FORMER_MANAGER', { nodeId: node.id });
+      await updateWithRetry(this.deps.store, (tx) => {
+        const current = resolveNode(tx.list('node'), node.id);
+        tx.update('node', { ...current, role: 'MANAGER', spec: { ...current.spec, desiredRole: 'MANAGER' } });
+      });
+      return { nodeId: node.id, changed: true };
+    }
+    const ops = this.requireMembership();
+    const raft = this.deps.raft.status();
+    const voters = raft.members.filter((m) => !m.learner);
+    const isMember = raft.members.some((m) => m.id === node.id);
+    if (isMember) {
+      const reachable = new Set<string>([raft.id]);
+      await Promise.all(voters.filter((m) => m.id !== raft.id).map(async (m) => {
+        if (await ops.probe(m.addr)) reachable.add(m.id);
+      }));
+      checkRemovalKeepsQuorum(node.id, { voters: voters.map((m) => m.id), reachable });
+      if (node.id === raft.id) {
+        // The leader cannot remove itself and keep leading the change: hand leadership to a
+        // reachable voter, and let the new leader do the demotion.
+        const heir = voters.find((m) => m.id !== raft.id && reachable.has(m.id))!;
+        await ops.transferLeadership(heir.id);
+        const leader = await ops.leaderBackend();
+        try {
+          return await leader.backend.setNodeRole(req);
+        } finally {
+          leader.close();
+        }
+      }
+    }
+    await updateWithRetry(this.deps.store, (tx) => {
+      const current = resolveNode(tx.list('node'), node.id);
+      const { managerStatus: _dropped, ...rest } = current;
+      tx.update('node', { ...rest, role: 'WORKER', spec: { ...current.spec, desiredRole: 'WORKER' } });
+      if (isMember) {
+        const cluster = this.requireCluster(tx.list('cluster')[0]);
+        tx.update('cluster', { ...cluster, demotedNodeIds: [...new Set([...(cluster.demotedNodeIds ?? []), node.id])].sort() });
+      }
+    });
+    if (isMember) {
+      try {
+        await ops.removeMember(node.id);
+      } catch (err) {
+        throw new TsswarmError('NODE_ROLE_CHANGE_FAILED', { nodeId: node.id, role: 'worker', reason: `the Raft removal failed: ${err instanceof Error ? err.message : String(err)}` }, { cause: err });
+      }
+    }
+    return { nodeId: node.id, changed: true };
+  }
+
+  leaveCluster(): Promise<LeaveClusterResponse> {
+    return Promise.reject(new TsswarmError('INTERNAL', { detail: 'LeaveCluster is served on the local socket only' }));
+  }
+
+  async updateCluster(req: UpdateClusterRequest): Promise<UpdateClusterResponse> {
+    const clusterId = await updateWithRetry(this.deps.store, (tx) => {
+      const cluster = this.requireCluster(tx.list('cluster')[0]);
+      tx.update('cluster', { ...cluster, spec: updatedClusterSpec(cluster.spec, req) });
+      return cluster.id;
+    });
+    return { clusterId };
+  }
+
+  /**
+   * `ca`: the root nodes are moving to (the current one outside a rotation). `--rotate`
+   * starts a cross-signed rotation (ca-rotation.ts); the daemons drive the rest.
+   */
+  async getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse> {
+    let cluster = this.requireCluster(await this.deps.store.viewLinearizable((tx) => tx.list('cluster')[0]));
+    if (req.rotate) {
+      // The new root's key is made outside the transaction (it takes a while); the write
+      // then checks that nobody changed the Cluster meanwhile (its version).
+      const next = await startRootRotation(cluster, new Date());
+      cluster = await this.deps.store.update((tx) => {
+        tx.update('cluster', next);
+        return next;
+      });
+    }
+    const pem = rotationInProgress(cluster) ? cluster.rootCa!.nextCaCertPem : cluster.rootCa?.caCertPem ?? '';
+    return { certificate: pem, rotating: rotationInProgress(cluster) };
+  }
+
+  private unreachable(): ReadonlySet<string> {
+    return this.deps.unreachableMembers?.() ?? new Set();
+  }
+
+  private requireMembership(): MembershipOps {
+    if (this.deps.membership === undefined) throw new TsswarmError('INTERNAL', { detail: 'this manager has no membership operations wired' });
+    return this.deps.membership;
   }
 
   /** The fields of an info answer that describe this manager itself (kept when forwarding). */

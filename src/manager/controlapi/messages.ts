@@ -1,4 +1,4 @@
-import type { Node } from '../store/index.js';
+import type { Node, Task } from '../store/index.js';
 
 /**
  * TypeScript shapes of proto/control.proto's messages, as loaded by load-proto.ts (camelCase,
@@ -129,6 +129,74 @@ export interface RaftJoinResponse {
   members: RaftMember[];
 }
 
+export interface UpdateNodeRequest {
+  ref: string;
+  availability: string;
+  labelAdd: string[];
+  labelRm: string[];
+}
+
+export interface UpdateNodeResponse {
+  node: Node;
+}
+
+export interface ListNodeTasksRequest {
+  refs: string[];
+}
+
+export interface ListNodeTasksResponse {
+  tasks: Task[];
+  nodes: Node[];
+}
+
+export interface RemoveNodeRequest {
+  ref: string;
+  force: boolean;
+}
+
+export interface RemoveNodeResponse {
+  nodeId: string;
+}
+
+export interface SetNodeRoleRequest {
+  ref: string;
+  role: string;
+}
+
+export interface SetNodeRoleResponse {
+  nodeId: string;
+  changed: boolean;
+}
+
+export interface LeaveClusterRequest {
+  force: boolean;
+}
+
+export type LeaveClusterResponse = Record<string, never>;
+
+export interface UpdateClusterRequest {
+  dispatcherHeartbeat: string;
+  certExpiry: string;
+  autolock: string;
+}
+
+export interface UpdateClusterResponse {
+  clusterId: string;
+}
+
+export interface GetRootCaRequest {
+  rotate: boolean;
+}
+
+export interface GetRootCaResponse {
+  certificate: string;
+  rotating: boolean;
+}
+
+export interface RenewNodeCertificateRequest {
+  csr: string;
+}
+
 /**
  * What serves the Control API. The daemon implements it for its local socket (answering
  * itself or handing the call to the leader); a manager implements it on 2377.
@@ -140,4 +208,11 @@ export interface ControlBackend {
   getNode(req: GetNodeRequest): Promise<GetNodeResponse>;
   getJoinToken(req: GetJoinTokenRequest): Promise<GetJoinTokenResponse>;
   joinCluster(req: JoinClusterRequest): Promise<JoinClusterResponse>;
+  updateNode(req: UpdateNodeRequest): Promise<UpdateNodeResponse>;
+  listNodeTasks(req: ListNodeTasksRequest): Promise<ListNodeTasksResponse>;
+  removeNode(req: RemoveNodeRequest): Promise<RemoveNodeResponse>;
+  setNodeRole(req: SetNodeRoleRequest): Promise<SetNodeRoleResponse>;
+  leaveCluster(req: LeaveClusterRequest): Promise<LeaveClusterResponse>;
+  updateCluster(req: UpdateClusterRequest): Promise<UpdateClusterResponse>;
+  getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse>;
 }

@@ -4,13 +4,14 @@ import type {
 } from '@grpc/grpc-js';
 import { TsswarmError, errorMessage, isTsswarmError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
-import { issueNodeCertificate, parseCaConfig, rootCaFromStored, roleForJoinToken } from '../ca/index.js';
+import { issueNodeCertificate, parseCaConfig, roleForJoinToken, type NodeCertSigner } from '../ca/index.js';
 import type { RaftNodeStatus } from '../raft/node/index.js';
 import type { Cluster, DeepPartial, MemoryStore, Node } from '../store/index.js';
 import { fromServiceError, toGrpcStatus } from './grpc-errors.js';
 import { loadControlProto } from './load-proto.js';
+import { updateWithRetry } from './retry-write.js';
 import type {
-  IssueNodeCertificateRequest, IssueNodeCertificateResponse, RaftJoinRequest, RaftJoinResponse,
+  IssueNodeCertificateRequest, IssueNodeCertificateResponse, RaftJoinRequest, RaftJoinResponse, RenewNodeCertificateRequest,
 } from './messages.js';
 
 /** Docker's IDs: 128 random bits in base 36, zero-padded to 25 characters. */
@@ -27,6 +28,10 @@ export interface NodeCaDeps {
   };
   /** The verified caller of a managers-only call (its certificate's CN). */
   readonly callerNodeId: (call: unknown) => string;
+  /** The verified caller of a call any node of the cluster may make (renewal). */
+  readonly anyNodeCallerId: (call: unknown) => string;
+  /** Who signs node certificates now (the new root during a CA rotation). */
+  readonly signer: (cluster: Cluster) => NodeCertSigner;
   /** Clients to the leader for a follower to hand a call on; undefined when this node leads. */
   readonly leaderCredentials: () => { target: string; credentials: ChannelCredentials; options: Record<string, string> } | undefined;
   readonly logger: Logger;
@@ -83,15 +88,14 @@ export class NodeCa {
       const role = roleForJoinToken(req.token, cluster.joinTokens);
       const asked = role === 'swarm-manager' ? 'manager' : 'worker';
       if (req.role !== '' && req.role !== asked) throw new TsswarmError('CA_TOKEN_REJECTED');
-      const ca = rootCaFromStored({ certPem: cluster.rootCa.caCertPem, keyPem: cluster.rootCa.caKeyPem });
       const config = parseCaConfig({ nodeCertLifetimeMs: cluster.spec.nodeCertExpiryMs });
-      const issued = issueNodeCertificate({ ca, intermediatesPem: [] }, req.csr, { nodeId, role, clusterId: cluster.id }, now, config);
+      const issued = issueNodeCertificate(this.deps.signer(cluster), req.csr, { nodeId, role, clusterId: cluster.id }, now, config);
       const host = req.advertiseAddr.replace(/^\[?(.*?)\]?:\d+$/, '$1');
       const node: DeepPartial<Node> = {
         id: nodeId,
         spec: { annotations: { name: '', labels: {} }, desiredRole: role === 'swarm-manager' ? 'MANAGER' : 'WORKER', availability: 'ACTIVE' },
         description: { hostname: req.hostname, addresses: [host], engineVersion: req.engineVersion, engineLabels: {} },
-        // A worker stays UNKNOWN until it has a dispatcher session (no dispatcher exists yet).
+        // A worker is UNKNOWN until its dispatcher session opens (the dispatcher marks it READY).
         status: { state: role === 'swarm-manager' ? 'READY' : 'UNKNOWN', message: '', addr: host },
         ...(role === 'swarm-manager' ? { managerStatus: { raftId: nodeId, addr: req.advertiseAddr, leader: false, reachability: 'UNKNOWN' as const } } : {}),
         certificate: { state: 'ISSUED', err: '', certPem: issued.certPem, csrPem: req.csr, cn: nodeId },
@@ -104,6 +108,28 @@ export class NodeCa {
     });
   }
 
+  /**
+   * A node of the cluster renews its certificate (periodic renewal, a role change, a CA
+   * rotation). Served by any manager: the write is forwarded through Raft. The role is the one
+   * the store gives the node NOW, so promote and demote take effect through renewal.
+   */
+  async renew(req: RenewNodeCertificateRequest, nodeId: string): Promise<IssueNodeCertificateResponse> {
+    const now = new Date();
+    return updateWithRetry(this.deps.store, (tx) => {
+      const cluster = tx.list('cluster')[0] as Cluster | undefined;
+      if (cluster?.rootCa === undefined) throw new TsswarmError('INTERNAL', { detail: 'the store holds no Cluster object' });
+      const node = tx.get('node', nodeId);
+      if (node === undefined) throw new TsswarmError('CA_CERT_REMOVED', { nodeId });
+      const role = node.role === 'MANAGER' ? 'swarm-manager' : 'swarm-worker';
+      const config = parseCaConfig({ nodeCertLifetimeMs: cluster.spec.nodeCertExpiryMs });
+      const issued = issueNodeCertificate(this.deps.signer(cluster), req.csr, { nodeId, role, clusterId: cluster.id }, now, config);
+      tx.update('node', { ...node, certificate: { state: 'ISSUED', err: '', certPem: issued.certPem, csrPem: req.csr, cn: nodeId } });
+      this.deps.logger.info({ nodeId, role }, 'renewed a node certificate');
+      const managers = this.deps.raft.status().members.map((m) => ({ id: m.id, addr: m.addr, learner: m.learner }));
+      return { nodeId, certificateChain: issued.chainPem, clusterId: cluster.id, role: role === 'swarm-manager' ? 'manager' : 'worker', managers };
+    });
+  }
+
   async join(req: RaftJoinRequest, callerId: string): Promise<RaftJoinResponse> {
     const leader = this.deps.leaderCredentials();
     if (leader !== undefined) {
@@ -111,6 +137,12 @@ export class NodeCa {
       throw new TsswarmError('RAFT_NOT_LEADER', { nodeId: this.deps.raft.status().id, leaderAddr: leader.target });
     }
     await this.deps.raft.addMember(callerId, req.addr, { timeoutMs: ADD_MEMBER_TIMEOUT_MS });
+    // A promoted worker joins here without a token: its Node gets its manager status now.
+    await updateWithRetry(this.deps.store, (tx) => {
+      const node = tx.get('node', callerId);
+      if (node === undefined || (node.managerStatus?.raftId === callerId && node.managerStatus.addr === req.addr)) return;
+      tx.update('node', { ...node, managerStatus: { raftId: callerId, addr: req.addr, leader: false, reachability: 'REACHABLE' } });
+    });
     const st = this.deps.raft.status();
     return { raftId: callerId, members: st.members.map((m) => ({ id: m.id, addr: m.addr, learner: m.learner })) };
   }
@@ -120,6 +152,7 @@ export class NodeCa {
     return {
       GetRootCACertificate: this.unary('GetRootCACertificate', async () => ({ certificate: await this.rootCertificate() })),
       IssueNodeCertificate: this.unary('IssueNodeCertificate', (req) => this.issue(req as IssueNodeCertificateRequest)),
+      RenewNodeCertificate: this.unary('RenewNodeCertificate', (req, call) => this.renew(req as RenewNodeCertificateRequest, this.deps.anyNodeCallerId(call))),
     };
   }
 

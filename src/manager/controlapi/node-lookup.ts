@@ -22,12 +22,12 @@ export function resolveNode(nodes: readonly Node[], ref: string): Node {
 /**
  * The node as the CLI shows it: its stored manager status with leadership and reachability
  * taken from Raft now (the stored values only say what was true when they were written).
- * A member Raft lists is reachable as far as this manager knows; one it no longer lists
- * is not. (Per-peer liveness joins this once several managers exist.)
+ * A member Raft lists is reachable unless the last probe of it went unanswered (`unreachable`,
+ * the leader's view); one Raft no longer lists is not.
  */
-export function withLiveManagerStatus(node: Node, raft: RaftNodeStatus): Node {
-  if (node.managerStatus === undefined) return node;
-  const member = raft.members.find((m) => m.id === node.managerStatus!.raftId);
+export function withLiveManagerStatus(node: Node, raft: RaftNodeStatus, unreachable: ReadonlySet<string> = new Set()): Node {
+  if (node.managerStatus === undefined || node.managerStatus === null) return node;
+  const member = raft.members.find((m) => m.id === node.managerStatus!.raftId && !unreachable.has(m.id));
   return {
     ...node,
     managerStatus: {

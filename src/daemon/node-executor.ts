@@ -1,0 +1,42 @@
+import { createLinuxDataplane } from '../dataplane/dataplane.js';
+import { componentLogger, type Logger } from '../log/logger.js';
+import { createTaskExecutor, type NodeTaskExecutor } from '../worker/executor/executor.js';
+import { DockerRuntime } from '../worker/runtime/docker-runtime.js';
+import { ProcessRuntime } from '../worker/runtime/process-runtime.js';
+import { DataplaneSandboxes } from '../worker/sandbox/dataplane-sandboxes.js';
+import type { DataRootPaths } from './data-root.js';
+import type { SwarmState } from './daemon-state.js';
+
+export interface NodeExecutorOptions {
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly swarm: SwarmState;
+  readonly paths: DataRootPaths;
+  /** Where the dataplane keeps its namespaces (the daemon's --exec-root). */
+  readonly execRoot: string;
+  readonly logger: Logger;
+}
+
+/** The host part of ADDR[:PORT] (the data-path address is stored as the user gave it). */
+function hostOf(addr: string): string {
+  return addr.replace(/^\[?(.*?)\]?:\d+$/, '$1');
+}
+
+/**
+ * What runs this node's tasks: the executor over both runtimes, with one dataplane sandbox
+ * per task (its own network namespace, reaching outside through docker_gwbridge). The
+ * docker runtime is always offered: a task that asks for it on a host without an engine fails
+ * with TASK_RUNTIME_UNAVAILABLE in `service ps`, as a missing image does.
+ */
+export function createNodeExecutor(opts: NodeExecutorOptions): NodeTaskExecutor {
+  const log = componentLogger(opts.logger, 'tasks');
+  const dataplane = createLinuxDataplane({ runDir: opts.execRoot, dataPathAddr: hostOf(opts.swarm.dataPathAddr) }, log);
+  return createTaskExecutor({
+    nodeId: opts.nodeId,
+    nodeHostname: opts.hostname,
+    dataDir: opts.paths.root,
+    sandboxes: new DataplaneSandboxes(dataplane, { logger: log }),
+    runtimes: { PROCESS: new ProcessRuntime(), DOCKER: new DockerRuntime() },
+    logger: opts.logger,
+  });
+}

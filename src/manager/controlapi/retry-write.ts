@@ -1,0 +1,22 @@
+import { TsswarmError } from '../../errors/index.js';
+import type { MemoryStore, WriteTx } from '../store/index.js';
+
+/**
+ * Tries of a read-modify-write that meets concurrent writers: the dispatcher rewrites Node
+ * objects at every heartbeat status change, so a management write on a Node can lose a race.
+ */
+const WRITE_ATTEMPTS = 5;
+
+/**
+ * store.update, tried again on STORE_VERSION_CONFLICT. Safe because `fn` reads what it changes
+ * inside the transaction, so each try applies the change to the newest version.
+ */
+export async function updateWithRetry<T>(store: MemoryStore, fn: (tx: WriteTx) => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.update(fn);
+    } catch (err) {
+      if (!(err instanceof TsswarmError && err.code === 'STORE_VERSION_CONFLICT') || attempt >= WRITE_ATTEMPTS - 1) throw err;
+    }
+  }
+}
