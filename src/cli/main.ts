@@ -9,6 +9,7 @@ import { registerJoin } from './commands/join.js';
 import { registerJoinToken } from './commands/join-token.js';
 import { registerLeave } from './commands/leave.js';
 import { registerNodeCommands } from './commands/node/index.js';
+import { registerServiceCommands } from './commands/service/index.js';
 import { registerUpdate } from './commands/update.js';
 import { tsswarmVersion } from './version.js';
 
@@ -28,6 +29,7 @@ registerLeave(program);
 registerUpdate(program);
 registerCa(program);
 registerNodeCommands(program);
+registerServiceCommands(program);
 registerClusterCommands(program);
 
 await program.parseAsync(process.argv);

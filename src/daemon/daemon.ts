@@ -25,6 +25,7 @@ import { serveLocalSocket } from './local-socket.js';
 import { ManagerRuntime } from './manager-runtime.js';
 import { createNodeExecutor } from './node-executor.js';
 import { NodeSession } from './node-session.js';
+import { NodeGossip, type NodeGossipInfo } from './node-gossip.js';
 import type { NodeTaskExecutor } from '../worker/executor/executor.js';
 import { acquirePidLock } from './pid-lock.js';
 import { newRandomId } from './random-id.js';
@@ -75,6 +76,8 @@ function hostOf(addr: string): string {
 export class Daemon implements LocalDaemon {
   private managerRuntime: ManagerRuntime | undefined;
   private nodeSession: NodeSession | undefined;
+  /** Gossip on 7946, started with the session (it waits for the session's keys). */
+  private nodeGossip: NodeGossip | undefined;
   /** Runs the tasks the managers assign here; its tasks outlive the daemon (adopted at start). */
   private executor: NodeTaskExecutor | undefined;
   private initializing = false;
@@ -316,6 +319,7 @@ export class Daemon implements LocalDaemon {
         }
       }
       this.stopNodeLifecycle();
+      await this.stopGossip();
       const session = this.nodeSession;
       this.nodeSession = undefined;
       await session?.stop();
@@ -567,6 +571,16 @@ export class Daemon implements LocalDaemon {
     return this.nodeSession;
   }
 
+  gossipInfo(): NodeGossipInfo | undefined {
+    return this.nodeGossip?.info();
+  }
+
+  private async stopGossip(): Promise<void> {
+    const gossip = this.nodeGossip;
+    this.nodeGossip = undefined;
+    await gossip?.stop();
+  }
+
   /** Every node in a swarm keeps a dispatcher session; a failure here is logged, never fatal. */
   private async startSession(joinedVia?: string): Promise<void> {
     const swarm = this.state.swarm;
@@ -580,6 +594,7 @@ export class Daemon implements LocalDaemon {
         executor: this.executor, logSource: this.executor,
         logger: this.opts.logger, ...(joinedVia !== undefined ? { joinedVia } : {}),
       });
+      this.nodeGossip = new NodeGossip({ nodeId: this.state.nodeId, advertiseHost: hostOf(swarm.advertiseAddr), session: this.nodeSession, logger: this.opts.logger });
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'the dispatcher session did not start');
     }
@@ -600,6 +615,7 @@ export class Daemon implements LocalDaemon {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await rm(this.opts.socketPath, { force: true });
     }
+    await this.stopGossip();
     const session = this.nodeSession;
     this.nodeSession = undefined;
     await session?.stop();

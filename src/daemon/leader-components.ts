@@ -3,6 +3,7 @@ import { componentLogger, type Logger } from '../log/logger.js';
 import { TaskAllocator } from '../manager/allocator/task-allocator.js';
 import { Orchestrator } from '../manager/orchestrator/index.js';
 import { Scheduler } from '../manager/scheduler/index.js';
+import { NetworkKeyRotation } from './network-key-rotation.js';
 import type { MemoryStore } from '../manager/store/index.js';
 
 /**
@@ -48,9 +49,9 @@ export class LeaderComponents {
   private startAll(): Promise<void> {
     if (this.running !== undefined || !this.isLeader()) return Promise.resolve();
     const opts = { store: this.store, logger: this.log };
-    this.running = [new Orchestrator(opts), new TaskAllocator(opts), new Scheduler(opts)];
+    this.running = [new Orchestrator(opts), new TaskAllocator(opts), new Scheduler(opts), new NetworkKeyRotation(opts)];
     for (const c of this.running) c.start();
-    this.log.info('leading: orchestrators, allocator and scheduler started');
+    this.log.info('leading: orchestrators, allocator, scheduler and gossip key rotation started');
     return Promise.resolve();
   }
 
@@ -60,7 +61,7 @@ export class LeaderComponents {
     if (running === undefined) return;
     const results = await Promise.allSettled(running.map((c) => c.stop()));
     for (const r of results) if (r.status === 'rejected') this.log.warn({ err: errorMessage(r.reason) }, 'a leader component failed to stop cleanly');
-    this.log.info('not leading: orchestrators, allocator and scheduler stopped');
+    this.log.info('not leading: orchestrators, allocator, scheduler and gossip key rotation stopped');
   }
 
   async stop(): Promise<void> {

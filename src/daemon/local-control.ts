@@ -5,9 +5,12 @@ import type {
   GetRootCaRequest, GetRootCaResponse, LeaveClusterRequest, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse,
   RemoveNodeRequest, RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse,
   UpdateNodeRequest, UpdateNodeResponse,
+  CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
+  RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
 } from '../manager/controlapi/messages.js';
 import type { SwarmState } from './daemon-state.js';
 import type { ManagerRuntime } from './manager-runtime.js';
+import type { NodeGossipInfo } from './node-gossip.js';
 
 /** What the local API needs of the daemon that owns it. */
 export interface LocalDaemon {
@@ -23,6 +26,8 @@ export interface LocalDaemon {
   leave(req: LeaveClusterRequest): Promise<LeaveClusterResponse>;
   /** The swarm this node is in, if any (a worker's view of it). */
   swarm(): SwarmState | undefined;
+  /** What this node's gossip sees, once it runs. */
+  gossipInfo(): NodeGossipInfo | undefined;
 }
 
 /** ms a call handed on to the leader may take. */
@@ -52,13 +57,13 @@ export class LocalControl implements ControlBackend {
       // A worker: it knows its identity and cluster (the rest is the managers' business).
       return {
         ...this.inactiveInfo(), localNodeState: 'active', nodeId: this.daemon.nodeId, clusterId: swarm.clusterId,
-        nodeAddr: swarm.advertiseAddr.replace(/^\[?(.*?)\]?:\d+$/, '$1'), dataPathAddr: swarm.dataPathAddr,
+        nodeAddr: swarm.advertiseAddr.replace(/^\[?(.*?)\]?:\d+$/, '$1'), dataPathAddr: swarm.dataPathAddr, ...this.gossipFields(),
       };
     }
     if (manager === undefined) return this.inactiveInfo();
     const info = await this.route(manager, (b) => b.getInfo());
     const local = await manager.control.localFields();
-    return { ...info, ...local, isManager: true };
+    return { ...info, ...local, isManager: true, ...this.gossipFields() };
   }
 
   async listNodes(): Promise<ListNodesResponse> {
@@ -105,6 +110,60 @@ export class LocalControl implements ControlBackend {
 
   async getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse> {
     return this.route(this.requireManager('ca'), (b) => b.getRootCa(req));
+  }
+
+  // ---- services: answered by the leader, like the node calls ----
+
+  createService(req: CreateServiceRequest): Promise<ServiceResponse> {
+    return this.route(this.requireManager('service create'), (b) => b.createService(req));
+  }
+  listServices(): Promise<ListServicesResponse> {
+    return this.route(this.requireManager('service ls'), (b) => b.listServices());
+  }
+  getService(req: GetServiceRequest): Promise<ServiceSummary> {
+    return this.route(this.requireManager('service inspect'), (b) => b.getService(req));
+  }
+  updateService(req: UpdateServiceRequest): Promise<ServiceResponse> {
+    return this.route(this.requireManager('service update'), (b) => b.updateService(req));
+  }
+  scaleService(req: ScaleServiceRequest): Promise<ServiceResponse> {
+    return this.route(this.requireManager('service scale'), (b) => b.scaleService(req));
+  }
+  rollbackService(req: GetServiceRequest): Promise<ServiceResponse> {
+    return this.route(this.requireManager('service rollback'), (b) => b.rollbackService(req));
+  }
+  removeServices(req: RemoveServicesRequest): Promise<RemoveServicesResponse> {
+    return this.route(this.requireManager('service rm'), (b) => b.removeServices(req));
+  }
+  listTasks(req: ListTasksRequest): Promise<ListTasksResponse> {
+    const nodes = req.nodes.map((r) => this.selfRef(r));
+    return this.route(this.requireManager('service ps'), (b) => b.listTasks({ ...req, nodes }));
+  }
+
+  /** A stream: handed to the leader's broker over 2377 when this manager does not lead. */
+  async *serviceLogs(req: ServiceLogsRequest, signal: AbortSignal): AsyncIterable<ServiceLogLine> {
+    const manager = this.requireManager('service logs');
+    await manager.waitForLeader(FORWARD_DEADLINE_MS);
+    const client = manager.leaderClient(FORWARD_DEADLINE_MS);
+    try {
+      yield* (client ?? manager.control).serviceLogs(req, signal);
+    } finally {
+      client?.close();
+    }
+  }
+
+  /** Gossip is per node: this daemon's own view, never the leader's. */
+  private gossipFields(): Pick<GetInfoResponse, 'gossipAddr' | 'gossipMembers' | 'gossipDropped' | 'gossipPacketsSent' | 'gossipPacketsReceived' | 'gossipKeys'> {
+    const g = this.daemon.gossipInfo();
+    if (g === undefined) return { gossipAddr: '', gossipMembers: [], gossipDropped: {}, gossipPacketsSent: 0, gossipPacketsReceived: 0, gossipKeys: 0 };
+    return {
+      gossipAddr: g.addr,
+      gossipMembers: g.members.map((m) => ({ nodeId: m.id, addr: m.addr, state: m.state, incarnation: m.incarnation })),
+      gossipDropped: { ...g.dropped },
+      gossipPacketsSent: g.packetsSent,
+      gossipPacketsReceived: g.packetsReceived,
+      gossipKeys: g.keys,
+    };
   }
 
   /** "self" is this daemon's node: resolved here, since the leader is another node. */

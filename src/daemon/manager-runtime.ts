@@ -14,6 +14,9 @@ import { clusterSigner } from '../manager/controlapi/cluster-signer.js';
 import { RaftNode } from '../manager/raft/node/index.js';
 import { loadRaftProto } from '../manager/raft/transport/index.js';
 import { MemoryStore } from '../manager/store/index.js';
+import { removeService, rollbackServiceSpec } from '../manager/orchestrator/index.js';
+import { validatePlacement } from '../manager/scheduler/index.js';
+import { LeaderComponents } from './leader-components.js';
 import { DISPATCHER_CALLER_ROLES, ManagerDispatcher } from '../manager/dispatcher/index.js';
 import { systemClock } from '../util/clock.js';
 import { systemRng } from '../util/rng.js';
@@ -125,7 +128,16 @@ export class ManagerRuntime {
       },
     };
     const unreachable = new Set<string>();
-    const control = new ManagerControl({ store, raft: { status: () => requireRaft().status() }, self: opts.self, membership, unreachableMembers: () => unreachable });
+    // The dispatcher (made below) owns the log broker; bound late like the Raft node.
+    const dispatcherRef: { current?: ManagerDispatcher } = {};
+    const control = new ManagerControl({
+      store, raft: { status: () => requireRaft().status() }, self: opts.self, membership, unreachableMembers: () => unreachable,
+      serviceLifecycle: { checkPlacement: validatePlacement, removeService, rollbackSpec: rollbackServiceSpec },
+      subscribeLogs: (request) => {
+        if (dispatcherRef.current === undefined) throw new TsswarmError('RAFT_STOPPED');
+        return dispatcherRef.current.subscribeLogs(request);
+      },
+    });
     const nodeCa = new NodeCa({
       store,
       raft: {
@@ -157,6 +169,7 @@ export class ManagerRuntime {
       callerNodeId: (call) => authorize(call as Parameters<typeof authorize>[0], DISPATCHER_CALLER_ROLES, 'Dispatcher').nodeId,
       clock: systemClock, rng: systemRng, logger,
     });
+    dispatcherRef.current = dispatcher;
     Object.assign(access, dispatcher.access());
     const raft = await RaftNode.start({
       id: opts.self.nodeId,
@@ -181,12 +194,15 @@ export class ManagerRuntime {
     store.attach(raft);
     dispatcher.run();
     const runtime = new ManagerRuntime(raft, store, control, provider, opts, dispatcher);
+    runtime.leaderComponents = new LeaderComponents(store, () => raft.status().role === 'leader', logger);
     runtime.probeTimer = setInterval(() => void runtime.probeMembers(unreachable, membership), PROBE_EVERY_MS);
     runtime.probeTimer.unref();
     return runtime;
   }
 
   private probeTimer: NodeJS.Timeout | undefined;
+  /** Orchestrators, allocator and scheduler: running while this manager leads. */
+  private leaderComponents: LeaderComponents | undefined;
   private probing = false;
 
   /** The leader looks at each other member, so `node ls` can say which ones do not answer. */
@@ -259,6 +275,7 @@ export class ManagerRuntime {
   async stop(): Promise<void> {
     clearInterval(this.probeTimer);
     this.dispatcher.stop();
+    await this.leaderComponents?.stop();
     this.store.close();
     await this.raft.stop();
   }

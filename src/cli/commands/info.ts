@@ -9,6 +9,29 @@ function date(ms: number): string {
   return ms === 0 ? '-' : new Date(ms).toISOString();
 }
 
+/**
+ * This node's own gossip: its address, the members it sees with their state, and what it
+ * dropped (a packet with an unknown key shows up under unknown-key). Empty until gossip runs.
+ */
+function gossipLines(i: GetInfoResponse): string[] {
+  const members = i.gossipMembers ?? [];
+  if ((i.gossipAddr ?? '') === '') return [' Gossip: not running'];
+  const dropped = Object.entries(i.gossipDropped ?? {}).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
+  const alive = members.filter((m) => m.state === 'alive').length;
+  const idWidth = Math.max(7, ...members.map((m) => m.nodeId.length));
+  const addrWidth = Math.max(7, ...members.map((m) => m.addr.length));
+  return [
+    ' Gossip:',
+    `  Address: ${i.gossipAddr}`,
+    `  Keys: ${i.gossipKeys ?? 0}`,
+    `  Members: ${members.length} (${alive} alive)`,
+    ...members.map((m) => `   ${m.nodeId.padEnd(idWidth)}  ${m.addr.padEnd(addrWidth)}  ${m.state}`),
+    `  Packets Sent: ${i.gossipPacketsSent ?? 0}`,
+    `  Packets Received: ${i.gossipPacketsReceived ?? 0}`,
+    `  Dropped: ${dropped.length === 0 ? 0 : dropped.map(([reason, n]) => `${reason} ${n}`).join(', ')}`,
+  ];
+}
+
 /** The Swarm section of `docker info`, with the Raft figures tsswarm adds. */
 function swarmSection(i: GetInfoResponse): string {
   if (i.localNodeState === 'inactive') return `Swarm: inactive\nEngine Version: ${i.engineVersion}\n`;
@@ -20,6 +43,7 @@ function swarmSection(i: GetInfoResponse): string {
       ` ClusterID: ${i.clusterId}`,
       ` Node Address: ${i.nodeAddr}`,
       ` Data Path Address: ${i.dataPathAddr}`,
+      ...gossipLines(i),
       `Engine Version: ${i.engineVersion}`,
       `Name: ${i.hostname}`,
     ].join('\n') + '\n';
@@ -53,6 +77,7 @@ function swarmSection(i: GetInfoResponse): string {
     ` Data Path Address: ${i.dataPathAddr}`,
     ' Manager Addresses:',
     ...i.managerAddrs.map((a) => `  ${a}`),
+    ...gossipLines(i),
     `Engine Version: ${i.engineVersion}`,
     `Name: ${i.hostname}`,
   ];

@@ -1,4 +1,4 @@
-import type { ChannelCredentials, Client, ServiceError } from '@grpc/grpc-js';
+import type { ChannelCredentials, Client, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import type { TsswarmError } from '../../errors/index.js';
 import { fromServiceError } from './grpc-errors.js';
 import { loadControlProto } from './load-proto.js';
@@ -8,6 +8,8 @@ import type {
   GetRootCaRequest, GetRootCaResponse, LeaveClusterRequest, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse,
   RemoveNodeRequest, RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse,
   UpdateNodeRequest, UpdateNodeResponse,
+  CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
+  RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
 } from './messages.js';
 
 type UnaryMethod = (req: unknown, options: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void;
@@ -74,6 +76,48 @@ export class ControlClient implements ControlBackend {
   }
   getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse> {
     return this.call('GetRootCA', req);
+  }
+  createService(req: CreateServiceRequest): Promise<ServiceResponse> {
+    return this.call('createService', req);
+  }
+  listServices(): Promise<ListServicesResponse> {
+    return this.call('listServices', {});
+  }
+  getService(req: GetServiceRequest): Promise<ServiceSummary> {
+    return this.call('getService', req);
+  }
+  updateService(req: UpdateServiceRequest): Promise<ServiceResponse> {
+    return this.call('updateService', req);
+  }
+  scaleService(req: ScaleServiceRequest): Promise<ServiceResponse> {
+    return this.call('scaleService', req);
+  }
+  rollbackService(req: GetServiceRequest): Promise<ServiceResponse> {
+    return this.call('rollbackService', req);
+  }
+  removeServices(req: RemoveServicesRequest): Promise<RemoveServicesResponse> {
+    return this.call('removeServices', req);
+  }
+  listTasks(req: ListTasksRequest): Promise<ListTasksResponse> {
+    return this.call('listTasks', req);
+  }
+
+  /** A server stream, without a deadline (`logs -f` runs until the caller aborts). */
+  async *serviceLogs(req: ServiceLogsRequest, signal: AbortSignal): AsyncIterable<ServiceLogLine> {
+    const open = (this.client as unknown as Record<string, (req: unknown) => ClientReadableStream<ServiceLogLine>>).serviceLogs!;
+    const stream = open.call(this.client, req);
+    const cancel = (): void => stream.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const line of stream as AsyncIterable<ServiceLogLine>) yield line;
+    } catch (err) {
+      if (signal.aborted) return;
+      const e = err as ServiceError;
+      throw fromServiceError(e) ?? this.opts.transportError(e);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      stream.cancel();
+    }
   }
 
   close(): void {

@@ -1,8 +1,9 @@
-import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { errorMessage, isTsswarmError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import { toGrpcStatus } from './grpc-errors.js';
-import type { ControlBackend } from './messages.js';
+import type { ControlBackend, ServiceLogLine, ServiceLogsRequest } from './messages.js';
+import { withoutNulls } from '../../util/without-nulls.js';
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, done: sendUnaryData<unknown>) => void;
 
@@ -38,5 +39,34 @@ export function controlServiceImplementation(backend: ControlBackend, logger: Lo
     LeaveCluster: unary('LeaveCluster', (req: Parameters<ControlBackend['leaveCluster']>[0]) => backend.leaveCluster(req)),
     UpdateCluster: unary('UpdateCluster', (req: Parameters<ControlBackend['updateCluster']>[0]) => backend.updateCluster(req)),
     GetRootCA: unary('GetRootCA', (req: Parameters<ControlBackend['getRootCa']>[0]) => backend.getRootCa(req)),
+    // Specs arrive with null for every absent sub-message (proto-loader's defaults); the
+    // service code reads absent as undefined, as the store hands objects out.
+    CreateService: unary('CreateService', (req: Parameters<ControlBackend['createService']>[0]) => backend.createService(withoutNulls(req))),
+    ListServices: unary('ListServices', () => backend.listServices()),
+    GetService: unary('GetService', (req: Parameters<ControlBackend['getService']>[0]) => backend.getService(req)),
+    UpdateService: unary('UpdateService', (req: Parameters<ControlBackend['updateService']>[0]) => backend.updateService(withoutNulls(req))),
+    ScaleService: unary('ScaleService', (req: Parameters<ControlBackend['scaleService']>[0]) => backend.scaleService(req)),
+    RollbackService: unary('RollbackService', (req: Parameters<ControlBackend['rollbackService']>[0]) => backend.rollbackService(req)),
+    RemoveServices: unary('RemoveServices', (req: Parameters<ControlBackend['removeServices']>[0]) => backend.removeServices(req)),
+    ListTasks: unary('ListTasks', (req: Parameters<ControlBackend['listTasks']>[0]) => backend.listTasks(req)),
+    ServiceLogs: (call: ServerWritableStream<ServiceLogsRequest, ServiceLogLine>) => {
+      // The caller going away (Ctrl-C on `logs -f`) cancels the call: stop the nodes' readers.
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      void (async () => {
+        try {
+          for await (const line of backend.serviceLogs(call.request, abort.signal)) {
+            if (abort.signal.aborted) break;
+            if (!call.write(line)) await new Promise((r) => call.once('drain', r));
+          }
+          call.end();
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          if (!isTsswarmError(err)) logger.error({ method: 'ServiceLogs', err: errorMessage(err) }, 'control call failed');
+          // grpc-js ends a server stream with a status (and its trailers) on an 'error' event.
+          call.emit('error', toGrpcStatus(err));
+        }
+      })();
+    },
   };
 }

@@ -10,10 +10,14 @@ import type {
   GetRootCaRequest, GetRootCaResponse, LeaveClusterResponse, ListNodeTasksRequest, ListNodeTasksResponse, RemoveNodeRequest,
   RemoveNodeResponse, SetNodeRoleRequest, SetNodeRoleResponse, UpdateClusterRequest, UpdateClusterResponse, UpdateNodeRequest,
   UpdateNodeResponse,
+  CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
+  RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
 } from './messages.js';
 import { rotationInProgress, startRootRotation } from './ca-rotation.js';
 import { updatedClusterSpec } from './cluster-changes.js';
 import { checkRemovable, checkRemovalKeepsQuorum, parseNodeRole, updatedNodeSpec } from './node-changes.js';
+import { serviceLogs, type LogSubscriber } from './service-logs.js';
+import { ServiceControl, type ServiceLifecycle } from './service-control.js';
 import { resolveNode, withLiveManagerStatus } from './node-lookup.js';
 
 /** What this manager knows about itself that is not in the store. */
@@ -45,6 +49,10 @@ export interface ManagerControlDeps {
   readonly membership?: MembershipOps;
   /** Raft members whose last probe went unanswered (node ls shows them Unreachable). */
   readonly unreachableMembers?: () => ReadonlySet<string>;
+  /** The orchestrators' decisions the service calls need (placement grammar, removal, rollback). */
+  readonly serviceLifecycle: ServiceLifecycle;
+  /** The leader's log broker, for `service logs`. */
+  readonly subscribeLogs: LogSubscriber;
 }
 
 export function parseJoinRole(role: string): JoinRole {
@@ -58,7 +66,41 @@ export function parseJoinRole(role: string): JoinRole {
  * i.e. through Raft. Stateless itself: safe to build per leader term.
  */
 export class ManagerControl implements ControlBackend {
-  constructor(private readonly deps: ManagerControlDeps) {}
+  private readonly services: ServiceControl;
+
+  constructor(private readonly deps: ManagerControlDeps) {
+    this.services = new ServiceControl(deps.store, deps.serviceLifecycle);
+  }
+
+  // ---- services: the store's service calls (service-control.ts) ----
+
+  async createService(req: CreateServiceRequest): Promise<ServiceResponse> {
+    return { service: await this.services.createService(req.spec) };
+  }
+  async listServices(): Promise<ListServicesResponse> {
+    return { services: await this.services.listServices() };
+  }
+  getService(req: GetServiceRequest): Promise<ServiceSummary> {
+    return this.services.getService(req.ref);
+  }
+  async updateService(req: UpdateServiceRequest): Promise<ServiceResponse> {
+    return { service: await this.services.updateService(req.ref, req.version, req.spec) };
+  }
+  async scaleService(req: ScaleServiceRequest): Promise<ServiceResponse> {
+    return { service: await this.services.scaleService(req.ref, req.replicas) };
+  }
+  async rollbackService(req: GetServiceRequest): Promise<ServiceResponse> {
+    return { service: await this.services.rollbackService(req.ref) };
+  }
+  async removeServices(req: RemoveServicesRequest): Promise<RemoveServicesResponse> {
+    return { names: await this.services.removeServices(req.refs) };
+  }
+  listTasks(req: ListTasksRequest): Promise<ListTasksResponse> {
+    return this.services.listTasks(req, resolveNode);
+  }
+  serviceLogs(req: ServiceLogsRequest, signal: AbortSignal): AsyncIterable<ServiceLogLine> {
+    return serviceLogs(this.deps.store, this.deps.subscribeLogs, req, signal);
+  }
 
   initCluster(): Promise<InitClusterResponse> {
     return Promise.reject(new TsswarmError('SWARM_ALREADY_INITIALIZED', { clusterId: this.deps.self.clusterId }));

@@ -1,4 +1,4 @@
-import type { Node, Task } from '../store/index.js';
+import type { DeepPartial, Node, Service, ServiceSpec, Task } from '../store/index.js';
 
 /**
  * TypeScript shapes of proto/control.proto's messages, as loaded by load-proto.ts (camelCase,
@@ -50,6 +50,22 @@ export interface GetInfoResponse {
   nodeCertNotAfterMs: number;
   engineVersion: string;
   hostname: string;
+  /** This node's own gossip (filled by the local daemon; absent or empty until gossip runs). */
+  gossipAddr?: string;
+  gossipMembers?: GossipMemberInfo[];
+  /** Packets and frames dropped, by reason (unknown-key, decrypt-failed, not-encrypted, ...). */
+  gossipDropped?: Record<string, number>;
+  gossipPacketsSent?: number;
+  gossipPacketsReceived?: number;
+  gossipKeys?: number;
+}
+
+/** One member of a node's gossip view. */
+export interface GossipMemberInfo {
+  nodeId: string;
+  addr: string;
+  state: 'alive' | 'suspect' | 'dead' | 'left';
+  incarnation: number;
 }
 
 export interface ListNodesResponse {
@@ -215,4 +231,84 @@ export interface ControlBackend {
   leaveCluster(req: LeaveClusterRequest): Promise<LeaveClusterResponse>;
   updateCluster(req: UpdateClusterRequest): Promise<UpdateClusterResponse>;
   getRootCa(req: GetRootCaRequest): Promise<GetRootCaResponse>;
+  createService(req: CreateServiceRequest): Promise<ServiceResponse>;
+  listServices(): Promise<ListServicesResponse>;
+  getService(req: GetServiceRequest): Promise<ServiceSummary>;
+  updateService(req: UpdateServiceRequest): Promise<ServiceResponse>;
+  scaleService(req: ScaleServiceRequest): Promise<ServiceResponse>;
+  rollbackService(req: GetServiceRequest): Promise<ServiceResponse>;
+  removeServices(req: RemoveServicesRequest): Promise<RemoveServicesResponse>;
+  listTasks(req: ListTasksRequest): Promise<ListTasksResponse>;
+  /** `service logs`: ends when every node delivered its part (or, with follow, when `signal` aborts). */
+  serviceLogs(req: ServiceLogsRequest, signal: AbortSignal): AsyncIterable<ServiceLogLine>;
+}
+
+// ---- services (proto/control.proto's service messages) ----
+
+export interface CreateServiceRequest {
+  spec: DeepPartial<ServiceSpec>;
+}
+
+export interface ServiceResponse {
+  service: Service;
+}
+
+export interface ServiceSummary {
+  service: Service;
+  running: number;
+  desired: number;
+}
+
+export interface ListServicesResponse {
+  services: ServiceSummary[];
+}
+
+export interface GetServiceRequest {
+  ref: string;
+}
+
+export interface UpdateServiceRequest {
+  ref: string;
+  version: number;
+  spec: DeepPartial<ServiceSpec>;
+}
+
+export interface ScaleServiceRequest {
+  ref: string;
+  replicas: number;
+}
+
+export interface RemoveServicesRequest {
+  refs: string[];
+}
+
+export interface RemoveServicesResponse {
+  names: string[];
+}
+
+export interface ListTasksRequest {
+  services: string[];
+  nodes: string[];
+  desiredState: string;
+}
+
+export interface ListTasksResponse {
+  tasks: Task[];
+  nodes: Node[];
+}
+
+export interface ServiceLogsRequest {
+  ref: string;
+  follow: boolean;
+}
+
+export interface ServiceLogLine {
+  taskId: string;
+  taskName: string;
+  nodeId: string;
+  nodeHostname: string;
+  stream: string;
+  timestampMs: number;
+  line: string;
+  error: string;
 }

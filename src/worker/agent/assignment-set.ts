@@ -1,5 +1,6 @@
 import type { Task } from '../../objects/index.js';
 import type { AssignmentsMessage } from '../../manager/dispatcher/messages.js';
+import { withoutNulls } from '../../util/without-nulls.js';
 
 export type ApplyResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -24,7 +25,8 @@ export class AssignmentSet {
       }
     }
     for (const id of message.removeTasks) this.tasks.delete(id);
-    for (const task of message.updateTasks) this.tasks.set(task.id, task);
+    // Off the wire, absent sub-messages are null; the executor reads absent as undefined.
+    for (const task of message.updateTasks) this.tasks.set(task.id, withoutNulls(task));
     this.sequence = message.resultsIn;
     return { ok: true };
   }

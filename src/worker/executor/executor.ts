@@ -81,9 +81,14 @@ class Executor implements NodeTaskExecutor {
     }
     this.deps.sandboxes.restore(records.filter((r) => r.sandbox === true).map((r) => r.task.id));
     for (const record of records) {
-      const c = await TaskController.adopt(record, this.deps);
-      this.controllers.set(record.task.id, c);
-      this.log.info({ taskId: record.task.id, state: record.status.state }, 'task adopted');
+      // One record that cannot be adopted must not keep this node from running the others.
+      try {
+        const c = await TaskController.adopt(record, this.deps);
+        this.controllers.set(record.task.id, c);
+        this.log.info({ taskId: record.task.id, state: record.status.state }, 'task adopted');
+      } catch (err) {
+        this.log.error({ taskId: record.task.id, err: errorMessage(err) }, 'task could not be adopted');
+      }
     }
     // Reported again, for an agent whose session opened before they were loaded; an adopted
     // task that ended meanwhile gets its new status once the managers assign it again.

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Task, TaskStatus } from '../../objects/index.js';
 import type { RuntimeRef } from '../runtime/runtime.js';
+import { withoutNulls } from '../../util/without-nulls.js';
 
 /** What the node keeps about one task, so a restarted executor adopts it. */
 export interface TaskRecord {
@@ -71,7 +72,8 @@ export class TaskStore {
     for (const name of names.sort()) {
       if (!ID.test(name)) continue;
       try {
-        records.push(JSON.parse(await readFile(join(this.root, name, RECORD), 'utf8')) as TaskRecord);
+        // Records written before tasks were cleaned of wire nulls may hold them: read them as absent.
+        records.push(withoutNulls(JSON.parse(await readFile(join(this.root, name, RECORD), 'utf8')) as TaskRecord));
       } catch {
         broken.push(name);
       }

@@ -26,7 +26,13 @@ function current(service: Service, task: Task): boolean {
  * Converged = every wanted slot (or node) has a RUNNING task of the current spec, nothing
  * else meant to run is left, and no update is in progress.
  */
-export function convergence(service: Service, tasks: readonly Task[]): Progress {
+/**
+ * What the command waits for: `update` fails on a paused or rolled-back update, `rollback` on a
+ * paused rollback; `create` and `scale` start no update.
+ */
+export type WaitMode = 'create' | 'update' | 'rollback';
+
+export function convergence(service: Service, tasks: readonly Task[], mode: WaitMode = 'create'): Progress {
   const live = tasks.filter((t) => t.desiredState === 'RUNNING');
   const global = service.spec.replicated === undefined || service.spec.replicated === null;
   const keys = global ? [...new Set(live.map((t) => t.nodeId))].sort() : Array.from({ length: service.spec.replicated!.replicas }, (_, i) => String(i + 1));
@@ -47,8 +53,8 @@ export function convergence(service: Service, tasks: readonly Task[]): Progress 
   const us = service.updateStatus?.state;
   const updating = us === 'UPDATING' || us === 'ROLLBACK_STARTED';
   let stopped: string | undefined;
-  if (us === 'PAUSED' || us === 'ROLLBACK_PAUSED') stopped = `paused: ${service.updateStatus!.message}`;
-  else if (us === 'ROLLBACK_COMPLETED' && service.updateStatus!.message !== '') stopped = `rolled back: ${service.updateStatus!.message}`;
+  if (us === 'ROLLBACK_PAUSED' || (us === 'PAUSED' && mode === 'update')) stopped = `paused: ${service.updateStatus!.message}`;
+  else if (us === 'ROLLBACK_COMPLETED' && mode === 'update') stopped = `rolled back: ${service.updateStatus!.message}`;
   return { running, total, lines, converged: running === total && extra === 0 && !updating, ...(stopped !== undefined ? { stopped } : {}) };
 }
 
@@ -57,12 +63,12 @@ export function convergence(service: Service, tasks: readonly Task[]): Progress 
  * changes, then "verify: Service converged". A paused or rolled-back update ends it with
  * SERVICE_UPDATE_STOPPED, so scripts see a non-zero status as with Docker.
  */
-export async function waitForConvergence(api: ServiceApi, ref: string, write: (text: string) => void): Promise<void> {
+export async function waitForConvergence(api: ServiceApi, ref: string, write: (text: string) => void, mode: WaitMode = 'create'): Promise<void> {
   let last = '';
   for (;;) {
     const { service } = await api.getService({ ref });
     const { tasks } = await api.listTasks({ services: [service.id], nodes: [], desiredState: '' });
-    const p = convergence(service, tasks);
+    const p = convergence(service, tasks, mode);
     const text = [`overall progress: ${p.running} out of ${p.total} tasks`, ...p.lines].join('\n') + '\n';
     if (text !== last) {
       write(text);

@@ -23,4 +23,17 @@ export interface ServiceApi {
   rollbackService(req: { ref: string }): Promise<{ service: Service }>;
   removeServices(req: { refs: string[] }): Promise<{ names: string[] }>;
   listTasks(req: ListTasksRequest): Promise<{ tasks: Task[]; nodes: Node[] }>;
+  serviceLogs(req: { ref: string; follow: boolean }, signal: AbortSignal): AsyncIterable<ServiceLogLine>;
+}
+
+/** One line of `service logs` (or, with `error` set, why a node could not send its part). */
+export interface ServiceLogLine {
+  taskId: string;
+  taskName: string;
+  nodeId: string;
+  nodeHostname: string;
+  stream: string;
+  timestampMs: number;
+  line: string;
+  error: string;
 }

@@ -47,14 +47,15 @@ export function serviceRow(s: ServiceSummary): ServiceRow {
  * Docker's go-units HumanDuration, which `service ps` uses for "Running 5 seconds ago".
  */
 export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
+  // Go truncates seconds and minutes and rounds hours.
+  const s = Math.floor(ms / 1000);
   if (s < 1) return 'Less than a second';
   if (s === 1) return '1 second';
   if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
+  const m = Math.floor(s / 60);
   if (m === 1) return 'About a minute';
   if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
+  const h = Math.floor(s / 3600 + 0.5);
   if (h === 1) return 'About an hour';
   if (h < 48) return `${h} hours`;
   const d = Math.round(h / 24);
