@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { LinuxKernel } from './kernel/linux-kernel.js';
 import { parseDataplaneConfig, type DataplaneConfig } from './model.js';
+import { OVERLAY_NS_SYSCTLS } from './plan/compile-target.js';
 import { Reconciler } from './reconciler.js';
 
 /** The host sysctls the dataplane sets and reads back. */
@@ -20,6 +21,7 @@ export function createLinuxDataplane(input: unknown, logger?: Logger): Dataplane
     netnsDir: join(config.runDir, 'netns'),
     hostNsPath: config.hostNsPath,
     sysctls: MANAGED_SYSCTLS,
+    overlaySysctls: OVERLAY_NS_SYSCTLS,
   });
   return { config, kernel, reconciler: new Reconciler(kernel, config, logger !== undefined ? { logger } : {}) };
 }

@@ -35,6 +35,13 @@ export interface SandboxSpec {
   readonly endpoints: readonly EndpointSpec[];
   /** Whether it gets an interface on docker_gwbridge carrying its default route (default true). */
   readonly gateway?: boolean;
+  /**
+   * Adopt an existing network namespace instead of making one: an absolute nsfs path such as
+   * /proc/PID/ns/net of a container's process. It is bind-mounted as the sandbox's nsfs file
+   * when that file does not exist yet; on release the dataplane removes only that bind mount
+   * and the interfaces it added, never the namespace or anything else in it.
+   */
+  readonly netnsFrom?: string;
 }
 
 export interface RemoteEndpoint {

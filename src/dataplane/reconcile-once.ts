@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANAGED_SYSCTLS } from './dataplane.js';
+import { OVERLAY_NS_SYSCTLS } from './plan/compile-target.js';
 import { LinuxKernel } from './kernel/linux-kernel.js';
 import { parseDataplaneConfig, type DesiredState } from './model.js';
 import { Reconciler } from './reconciler.js';
@@ -23,6 +24,7 @@ const kernel = new LinuxKernel({
   netnsDir: join(config.runDir, 'netns'),
   hostNsPath: config.hostNsPath,
   sysctls: MANAGED_SYSCTLS,
+  overlaySysctls: OVERLAY_NS_SYSCTLS,
   afterStage: async (stage) => {
     if (pauseAt !== undefined && Number(pauseAt) === stage) {
       process.stdout.write(`paused after stage ${stage}\n`);

@@ -17,6 +17,7 @@ import { overlayNs, sandboxNs } from './naming.js';
 import { compileTarget, recompileRemotes, type Compiled } from './plan/compile-target.js';
 import { plan } from './plan/planner.js';
 import type { TargetNs, TargetState } from './plan/target.js';
+import { SignatureTracker, type Signatures } from './signatures.js';
 
 export interface ReconcileError {
   readonly item: string;
@@ -68,8 +69,9 @@ interface VerifiedHost {
  * error for the same desired fingerprint, and (for sandbox and overlay namespaces) its nsfs
  * file still has the same inode. When only an overlay's remote endpoints changed, only its
  * neighbour and FDB entries are read (over netlink: the changes since the last read, see
- * kernel/README.md). Only namespaces that were read (or must be created) are
- * planned. A restarted daemon has verified nothing, so its first call reads everything, and
+ * kernel/README.md), and only those entries are compared with the target (the rest of such
+ * a namespace is the verified state). Only namespaces that were read (or must be created) are
+ * planned. The existence and inode of every namespace file are checked on every call. A restarted daemon has verified nothing, so its first call reads everything, and
  * `fullReadback` forces that at any time. This keeps a one-peer change to a node with
  * hundreds of sandboxes from reading hundreds of namespaces.
  *
@@ -77,8 +79,9 @@ interface VerifiedHost {
  */
 export class Reconciler {
   private readonly verified = new Map<NsName, Verified>();
+  private readonly signatures = new SignatureTracker();
   private host: VerifiedHost | undefined;
-  private last: { readonly key: string; readonly entries: Map<NsName, string>; readonly compiled: Compiled } | undefined;
+  private last: { readonly key: string; readonly entries: ReadonlyMap<NsName, string>; readonly compiled: Compiled } | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -93,7 +96,7 @@ export class Reconciler {
 
   async reconcile(desired: DesiredState, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
     const t0 = this.clock.now();
-    const sigs = signatures(desired);
+    const sigs = this.signatures.compute(desired);
     if (opts.fullReadback === true) {
       this.verified.clear();
       this.host = undefined;
@@ -111,7 +114,7 @@ export class Reconciler {
     const dirty = (ns: NsName) => observed.read.has(ns) || (ns !== HOST_NS && !observed.namespaces.has(ns));
     // When only remote endpoints changed and the host was not read, the last compilation
     // holds except for the overlays' entries: skip compiling hundreds of sandboxes again.
-    const key = structureKey(sigs);
+    const key = sigs.structureKey;
     const reuse = this.last !== undefined && this.last.key === key && !observed.read.has(HOST_NS);
     const prevEntries = this.last?.entries;
     const changedNets = new Set(desired.networks.filter((n) => sigs.entries.get(overlayNs(n.id)) !== prevEntries?.get(overlayNs(n.id))).map((n) => n.id));
@@ -224,56 +227,16 @@ function touched(op: KernelOp): NsName[] {
   return [op.ns];
 }
 
-interface Signatures {
-  /** Per namespace: everything but remote endpoints (a change means a full read-back). */
-  readonly structure: Map<NsName, string>;
-  /** Per overlay namespace: its remote endpoints (a change means reading its entries). */
-  readonly entries: Map<NsName, string>;
-  /** What the host namespace's part depends on: the sandboxes on docker_gwbridge. */
-  readonly host: string;
-}
-
-/**
- * Fingerprints of the desired state: when one changes, the namespaces it covers are read
- * back again before planning.
- */
-function signatures(desired: DesiredState): Signatures {
-  const structure = new Map<NsName, string>();
-  const entries = new Map<NsName, string>();
-  const remotes = new Map<string, string[]>();
-  for (const r of desired.remotes) {
-    const l = remotes.get(r.network) ?? [];
-    l.push(`${r.ip} ${r.mac} ${r.vtep}`);
-    remotes.set(r.network, l);
-  }
-  const members = new Map<string, string[]>();
-  const nets = new Map(desired.networks.map((n) => [n.id, JSON.stringify(n)]));
-  const gw: string[] = [];
-  for (const s of desired.sandboxes) {
-    // A sandbox's interfaces also depend on its networks (MTU, prefix length).
-    structure.set(sandboxNs(s.id), JSON.stringify([s, s.endpoints.map((e) => nets.get(e.network) ?? '')]));
-    if (s.gateway !== false) gw.push(s.id);
-    for (const e of s.endpoints) {
-      const l = members.get(e.network) ?? [];
-      l.push(`${s.id} ${e.ip} ${e.mac}`);
-      members.set(e.network, l);
-    }
-  }
-  for (const n of desired.networks) {
-    structure.set(overlayNs(n.id), JSON.stringify([n, (members.get(n.id) ?? []).sort()]));
-    entries.set(overlayNs(n.id), (remotes.get(n.id) ?? []).sort().join(','));
-  }
-  return { structure, entries, host: gw.sort().join(',') };
-}
-
-/** Everything but the remote endpoints, as one string. */
-function structureKey(sigs: Signatures): string {
-  return JSON.stringify([sigs.host, [...sigs.structure].sort(([a], [b]) => a.localeCompare(b))]);
-}
-
 /** The namespace state the target describes, as observe() would report it. */
 function expectedState(t: TargetNs): NsState {
-  const st: NsState = { links: new Map(), addrs: new Set(t.addrs.keys()), routes: new Set(t.routes.keys()), neigh: new Set(t.neigh.keys()), fdb: new Set(t.fdb.keys()) };
+  const st: NsState = {
+    links: new Map(),
+    addrs: new Set(t.addrs.keys()),
+    routes: new Set(t.routes.keys()),
+    neigh: new Set(t.neigh.keys()),
+    fdb: new Set(t.fdb.keys()),
+    sysctls: new Map([...t.sysctls].map(([k, v]) => [k, v.value])),
+  };
   for (const l of t.links.values()) {
     st.links.set(l.name, {
       name: l.name,

@@ -144,6 +144,36 @@ describe('Reconciler against the recording fake kernel', () => {
     expect((await r.reconcile(DESIRED_NODE1, { fullReadback: true })).opCount).toBe(0);
   });
 
+  it('turns the bridge netfilter hooks off in overlay namespaces and repairs them once read back', async () => {
+    const k = hostWithUplink();
+    const r = new Reconciler(k, config('10.77.0.1'));
+    await r.reconcile(DESIRED_NODE1);
+    expect(k.dump()).toContain('  sysctl net.bridge.bridge-nf-call-iptables=0');
+    // As loading br_netfilter later would do to every namespace.
+    await k.apply([{ op: 'sysctl', item: 'x', ns: 'ov-neta', key: 'net.bridge.bridge-nf-call-iptables', value: '1', ifPresent: true }]);
+    k.log.length = 0;
+    expect((await r.reconcile(DESIRED_NODE1)).opCount).toBe(0); // verified: not read again
+    const rep = await r.reconcile(DESIRED_NODE1, { fullReadback: true });
+    expect(rep.errors).toEqual([]);
+    expect(k.log).toEqual(['[ov-neta] sysctl net.bridge.bridge-nf-call-iptables=0']);
+  });
+
+  it('adopts an existing namespace for a sandbox and releases only its own bind mount and interfaces', async () => {
+    const k = hostWithUplink();
+    const r = new Reconciler(k, config('10.77.0.1'));
+    const adopted: DesiredState = { ...DESIRED_NODE1, sandboxes: DESIRED_NODE1.sandboxes.map((x) => (x.id === 't1' ? { ...x, netnsFrom: '/proc/4242/ns/net' } : x)) };
+    const rep = await r.reconcile(adopted);
+    expect(rep.errors).toEqual([]);
+    expect(k.log).toContain('netns add sb-t1 from /proc/4242/ns/net');
+    expect(k.log).toContain('netns add sb-t2');
+    k.log.length = 0;
+    await r.reconcile({ ...adopted, sandboxes: adopted.sandboxes.filter((x) => x.id !== 't1') });
+    expect(k.log.map((l) => l.replace(/(ve|gw)[0-9a-z]{8}/, '$1*'))).toEqual(['[host] link del gw*', '[ov-neta] link del ve*', 'netns del sb-t1']);
+    const bad = await r.reconcile({ ...DESIRED_NODE1, sandboxes: [{ id: 't9', endpoints: [], netnsFrom: 'proc/1/ns/net' }] });
+    expect(bad.errors.map((e) => e.item)).toEqual(['sandbox:t9']);
+    expect(bad.reached.sandboxes).toEqual([]);
+  });
+
   it('reports a bad desired item without stopping the others', async () => {
     const k = hostWithUplink();
     const r = new Reconciler(k, config('10.77.0.1'));

@@ -87,6 +87,7 @@ export class FakeKernel implements Kernel {
         );
       }
       for (const k of ['addrs', 'routes', 'neigh', 'fdb'] as const) for (const v of [...st[k]].sort()) out.push(`  ${k} ${v}`);
+      for (const [k, v] of [...(st.sysctls ?? [])].sort()) out.push(`  sysctl ${k}=${v}`);
     }
     for (const [t, keys] of [...this.nft].sort()) out.push(`nft ${t}: ${[...keys].sort().join(',')}`);
     for (const [k, v] of [...this.sysctls].sort()) out.push(`sysctl ${k}=${v}`);
@@ -126,7 +127,8 @@ export class FakeKernel implements Kernel {
     switch (op.op) {
       case 'netns-add':
         if (this.spaces.has(op.ns)) return 'File exists';
-        this.spaces.set(op.ns, withLoopback(emptyNsState()));
+        // A new namespace's sysctls are the kernel's defaults: none of ours is set yet.
+        this.spaces.set(op.ns, withLoopback({ ...emptyNsState(), sysctls: new Map() }));
         this.inodes.set(op.ns, this.nextInode++);
         return undefined;
       case 'netns-del': {
@@ -231,9 +233,16 @@ export class FakeKernel implements Kernel {
         return undefined;
       case 'nft-table-del':
         return this.nft.delete(`${op.family} ${op.table}`) ? undefined : 'No such file or directory';
-      case 'sysctl':
-        this.sysctls.set(op.key, op.value);
+      case 'sysctl': {
+        if (op.ns === HOST_NS) {
+          this.sysctls.set(op.key, op.value);
+          return undefined;
+        }
+        const st = this.space(op.ns);
+        if (st === undefined) return 'No such file or directory';
+        st.sysctls?.set(op.key, op.value);
         return undefined;
+      }
     }
   }
 }
@@ -250,6 +259,7 @@ function cloneNs(st: NsState): NsState {
     routes: new Set(st.routes),
     neigh: new Set(st.neigh),
     fdb: new Set(st.fdb),
+    ...(st.sysctls !== undefined ? { sysctls: new Map(st.sysctls) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ export function formatOp(op: KernelOp): string {
   const at = `[${op.ns}]`;
   switch (op.op) {
     case 'netns-add':
-      return `netns add ${op.ns}`;
+      return `netns add ${op.ns}${op.from !== undefined ? ` from ${op.from}` : ''}`;
     case 'netns-del':
       return `netns del ${op.ns}`;
     case 'bridge-add':

@@ -9,6 +9,7 @@ import { parseNftRuleset, parseNsReadback } from './parse-readback.js';
 import { stageOf } from './stages.js';
 import {
   HOST_NS,
+  SYSCTL_ABSENT,
   emptyNsState,
   type Kernel,
   type KernelOp,
@@ -27,6 +28,8 @@ export interface LinuxKernelOptions {
   readonly hostNsPath?: string;
   /** Host-namespace sysctls to read back, e.g. net.ipv4.ip_forward. */
   readonly sysctls: readonly string[];
+  /** Sysctls read back with a full read of each overlay namespace (absent files reported as such). */
+  readonly overlaySysctls?: readonly string[];
   /**
    * Called after each stage of apply() has run, before the next: a failpoint for crash tests
    * (a test pauses here and kills the process). Unset in production.
@@ -129,7 +132,7 @@ export class LinuxKernel implements Kernel {
     const namespaces = await this.listNamespaces();
     const wanted: [NsName, ReadDepth][] = [
       [HOST_NS, scope.depth(HOST_NS, 0)],
-      ...[...namespaces].sort(([a], [b]) => a.localeCompare(b)).map(([n, ino]): [NsName, ReadDepth] => [n, scope.depth(n, ino)]),
+      ...[...namespaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, ino]): [NsName, ReadDepth] => [n, scope.depth(n, ino)]),
     ];
     this.warmHelpers(namespaces);
     const viaHelper = wanted.filter(
@@ -140,6 +143,16 @@ export class LinuxKernel implements Kernel {
     );
     const reads = wanted.filter(([ns, d]) => d !== 'none' && !viaHelper.some(([h]) => h === ns));
     const units: ScriptUnit[] = [];
+    const nsSysctls = this.opts.overlaySysctls ?? [];
+    /** Per read: the index of its sysctl unit, if it has one. */
+    const sysctlUnits = new Map<NsName, number>();
+    for (const [ns, depth] of reads) {
+      if (depth !== 'full' || !entryNs(ns) || nsSysctls.length === 0) continue;
+      // grep -sH prints FILE:VALUE for each file that exists, and nothing for one that does not.
+      sysctlUnits.set(ns, units.length);
+      units.push({ nsPath: this.nsPath(ns), argv: ['grep', '-sH', '.', ...nsSysctls.map(sysctlFile)], capture: true });
+    }
+    const base = units.length;
     for (const [ns, depth] of reads) {
       const nsPath = this.nsPath(ns);
       const file = depth === 'entries' ? ENTRIES_READBACK : ns === HOST_NS ? HOST_READBACK : READBACK;
@@ -149,7 +162,7 @@ export class LinuxKernel implements Kernel {
     }
     const hostPath = this.nsPath(HOST_NS);
     const hostFull = wanted[0]?.[1] === 'full';
-    const sysctlFiles = this.opts.sysctls.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`);
+    const sysctlFiles = this.opts.sysctls.map(sysctlFile);
     if (hostFull) {
       units.push({ nsPath: hostPath, argv: ['nft', '-j', 'list', 'ruleset'], capture: true });
       if (sysctlFiles.length > 0) units.push({ nsPath: hostPath, argv: ['cat', ...sysctlFiles], capture: true });
@@ -158,8 +171,8 @@ export class LinuxKernel implements Kernel {
     const nsStates = new Map<NsName, NsState>();
     const read = new Map<NsName, ReadDepth>();
     reads.forEach(([ns, depth], i) => {
-      const ip = res[2 * i] as UnitResult;
-      const fdb = res[2 * i + 1] as UnitResult;
+      const ip = res[base + 2 * i] as UnitResult;
+      const fdb = res[base + 2 * i + 1] as UnitResult;
       // A namespace removed between listing and reading is simply absent.
       if (ip.code !== 0) {
         if (ns === HOST_NS) throw readbackError(ns, ip);
@@ -167,7 +180,9 @@ export class LinuxKernel implements Kernel {
       }
       const fdbOut = fdb.code === 0 ? fdb.stdout : '';
       // An entries read prints only the neighbour line: pad the addr and route lines.
-      nsStates.set(ns, parseNsReadback(depth === 'entries' ? `[]\n[]\n${ip.stdout}` : ip.stdout, fdbOut));
+      const st = parseNsReadback(depth === 'entries' ? `[]\n[]\n${ip.stdout}` : ip.stdout, fdbOut);
+      const sys = sysctlUnits.get(ns);
+      nsStates.set(ns, sys === undefined ? st : { ...st, sysctls: parseSysctlLines((res[sys] as UnitResult).stdout, nsSysctls) });
       read.set(ns, depth);
     });
     for (const [ns, e] of await helperReads) {
@@ -177,10 +192,10 @@ export class LinuxKernel implements Kernel {
     const nft = new Map<string, Set<string>>();
     const sysctls = new Map<string, string>();
     if (hostFull) {
-      const nftRes = res[2 * reads.length] as UnitResult;
+      const nftRes = res[base + 2 * reads.length] as UnitResult;
       if (nftRes.code === 0) for (const [k, v] of parseNftRuleset(nftRes.stdout)) nft.set(k, v);
       if (sysctlFiles.length > 0) {
-        const values = (res[2 * reads.length + 1] as UnitResult).stdout.split('\n');
+        const values = (res[base + 2 * reads.length + 1] as UnitResult).stdout.split('\n');
         this.opts.sysctls.forEach((k, i) => {
           const v = values[i];
           if (v !== undefined && v !== '') sysctls.set(k, v.trim());
@@ -281,7 +296,9 @@ export class LinuxKernel implements Kernel {
         case 'netns-add': {
           // The dir is made once below; ": >" creates the mount point without an exec.
           const f = shq(join(this.opts.netnsDir, op.ns));
-          units.push({ unit: { raw: `: > ${f} && unshare --net=${f} true` }, lineOps: [i] });
+          // Adopting binds the existing namespace's file, as `ip netns attach` does.
+          const make = op.from !== undefined ? `mount --bind ${shq(op.from)} ${f}` : `unshare --net=${f} true`;
+          units.push({ unit: { raw: `: > ${f} && ${make}` }, lineOps: [i] });
           makeDir = true;
           break;
         }
@@ -364,15 +381,15 @@ export class LinuxKernel implements Kernel {
             lineOps: [i],
           });
           break;
-        case 'sysctl':
+        case 'sysctl': {
+          const f = shq(sysctlFile(op.key));
+          const write = `echo ${shq(op.value)} > ${f}`;
           units.push({
-            unit: {
-              nsPath: this.nsPath(op.ns),
-              argv: ['sh', '-c', `echo ${shq(op.value)} > /proc/sys/${op.key.replace(/\./g, '/')}`],
-            },
+            unit: { nsPath: this.nsPath(op.ns), argv: ['sh', '-c', op.ifPresent === true ? `[ ! -e ${f} ] || ${write}` : write] },
             lineOps: [i],
           });
           break;
+        }
       }
     }
     if (makeDir) mkdirSync(this.opts.netnsDir, { recursive: true });
@@ -384,6 +401,20 @@ export class LinuxKernel implements Kernel {
     }
     return units;
   }
+}
+
+function sysctlFile(key: string): string {
+  return `/proc/sys/${key.replace(/\./g, '/')}`;
+}
+
+/** `grep -sH . FILES` output -> value by key; keys whose file printed nothing are SYSCTL_ABSENT. */
+export function parseSysctlLines(out: string, keys: readonly string[]): Map<string, string> {
+  const byFile = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) byFile.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return new Map(keys.map((k) => [k, byFile.get(sysctlFile(k)) ?? SYSCTL_ABSENT]));
 }
 
 /** The nft script that replaces a table atomically: declare, delete, define, in one transaction. */

@@ -47,7 +47,16 @@ export interface NsState {
   readonly neigh: Set<string>;
   /** Permanent FDB entries with a remote destination, "DEV MAC DST". */
   readonly fdb: Set<string>;
+  /**
+   * Per-namespace sysctls the dataplane manages there (overlay namespaces), by key, as read
+   * back with a full read; SYSCTL_ABSENT when the file does not exist (its module is not
+   * loaded, so there is nothing to turn off). Undefined when not read.
+   */
+  readonly sysctls?: Map<string, string>;
 }
+
+/** The value observe() reports for a namespace sysctl whose /proc/sys file does not exist. */
+export const SYSCTL_ABSENT = 'absent';
 
 export interface KernelState {
   /** The nsfs files that exist (mounted) under the node's netns dir, by name, with inode. */
@@ -77,7 +86,12 @@ interface OpBase {
  */
 export type KernelOp = OpBase &
   (
-    | { readonly op: 'netns-add'; readonly ns: NsName }
+    | {
+        readonly op: 'netns-add';
+        readonly ns: NsName;
+        /** An existing namespace's nsfs path to bind-mount (adopt) instead of making a new one. */
+        readonly from?: string;
+      }
     | { readonly op: 'netns-del'; readonly ns: NsName }
     | {
         readonly op: 'bridge-add';
@@ -153,7 +167,14 @@ export type KernelOp = OpBase &
         readonly chains: readonly NftChain[];
       }
     | { readonly op: 'nft-table-del'; readonly ns: NsName; readonly family: string; readonly table: string }
-    | { readonly op: 'sysctl'; readonly ns: NsName; readonly key: string; readonly value: string }
+    | {
+        readonly op: 'sysctl';
+        readonly ns: NsName;
+        readonly key: string;
+        readonly value: string;
+        /** Written only when the file exists (a sysctl of a module that may not be loaded). */
+        readonly ifPresent?: boolean;
+      }
   );
 
 export interface NftChain {

@@ -1,5 +1,5 @@
 import { sortByStage } from '../kernel/stages.js';
-import { HOST_NS, emptyNsState, type KernelOp, type KernelState, type LinkState, type NsName, type NsState } from '../kernel/types.js';
+import { HOST_NS, SYSCTL_ABSENT, emptyNsState, type KernelOp, type KernelState, type LinkState, type NsName, type NsState } from '../kernel/types.js';
 import type { DataplaneConfig } from '../model.js';
 import { GWBRIDGE_ALIAS, OWNED_HOST_VETH, OWNED_HOST_VXLAN, OWNED_NS } from '../naming.js';
 import type { TargetLink, TargetNs, TargetState } from './target.js';
@@ -13,6 +13,10 @@ const STALE = 'stale';
  * Ownership: inside its own namespaces (ov-*, sb-*) the dataplane owns everything; in the
  * host namespace it owns only its gw* veths, vxlan devices with its own VTEP address, the
  * gwbridge it created (alias "tsswarm") and its nft table. Nothing else is ever deleted.
+ *
+ * A namespace observed at depth 'entries' has the rest of its state from the reconciler's
+ * verified cache, which equals its target by construction: only its neighbour and FDB
+ * entries are compared (this keeps a one-peer change from walking a hundred veths).
  */
 export function diffTarget(
   target: TargetState,
@@ -26,14 +30,17 @@ export function diffTarget(
   const fresh = new Set<string>();
   const earlyDeleted = new Set<string>();
   const key = (ns: NsName, name: string) => `${ns}/${name}`;
+  const entriesOnly = (ns: NsName) => obs.read.get(ns) === 'entries';
 
   for (const [ns, t] of target.ns) {
-    if (ns !== HOST_NS && !obs.namespaces.has(ns)) ops.push({ op: 'netns-add', item: t.item, ns });
+    if (ns !== HOST_NS && !obs.namespaces.has(ns)) {
+      ops.push({ op: 'netns-add', item: t.item, ns, ...(t.netnsFrom !== undefined ? { from: t.netnsFrom } : {}) });
+    }
   }
 
   // Links that must be (re)created.
   for (const [ns, t] of target.ns) {
-    if (!dirty(ns)) continue;
+    if (!dirty(ns) || entriesOnly(ns)) continue;
     const seen = obs.namespaces.has(ns) || ns === HOST_NS ? obsNs(ns) : emptyNsState();
     for (const l of t.links.values()) {
       if (l.create === undefined) continue;
@@ -72,7 +79,8 @@ export function diffTarget(
     // Usually no device of this namespace is new: then an entry that is there needs no
     // look at its device (this keeps a one-peer change from splitting a thousand entries).
     const anyFresh = freshNs.has(ns);
-    for (const l of t.links.values()) {
+    const onlyEntries = entriesOnly(ns);
+    for (const l of onlyEntries ? [] : t.links.values()) {
       const o = isFresh(l.name) ? undefined : seen.links.get(l.name);
       if (o === undefined && l.kind !== 'lo' && !fresh.has(key(ns, l.name))) continue; // not there, nothing creates it
       const set: { master?: string; mtu?: number; up?: boolean; isolated?: boolean } = {};
@@ -82,11 +90,11 @@ export function diffTarget(
       if (l.isolated !== undefined && (o?.isolated ?? false) !== l.isolated) set.isolated = l.isolated;
       if (Object.keys(set).length > 0) sets.push({ op: 'link-set', item: l.item, ns, name: l.name, ...set });
     }
-    for (const [a, item] of t.addrs) {
+    for (const [a, item] of onlyEntries ? [] : t.addrs) {
       const [dev = '', cidr = ''] = a.split(' ');
       if (isFresh(dev) || !seen.addrs.has(a)) adds.push({ op: 'addr-add', item, ns, dev, cidr });
     }
-    for (const [r, route] of t.routes) {
+    for (const [r, route] of onlyEntries ? [] : t.routes) {
       if (isFresh(route.dev) || !seen.routes.has(r)) adds.push({ op: 'route-add', ns, ...route });
     }
     for (const [n, item] of t.neigh) {
@@ -98,6 +106,10 @@ export function diffTarget(
       if (!anyFresh && seen.fdb.has(f)) continue;
       const [dev = '', mac = '', dst = ''] = f.split(' ');
       if (isFresh(dev) || !seen.fdb.has(f)) adds.push({ op: 'fdb-add', item, ns, dev, mac, dst });
+    }
+    for (const [k, s] of ns === HOST_NS || onlyEntries ? [] : t.sysctls) {
+      const v = seen.sysctls?.get(k);
+      if (v !== s.value && v !== SYSCTL_ABSENT) adds.push({ op: 'sysctl', item: s.item, ns, key: k, value: s.value, ifPresent: true });
     }
   }
   // Within one namespace's batch: links first, then addresses, routes, neighbours.
@@ -154,7 +166,8 @@ function staleOps(
     const seen = obs.ns.get(ns) ?? emptyNsState();
     const item = t?.item ?? STALE;
     const deleted = new Set<string>();
-    for (const l of seen.links.values()) {
+    const onlyEntries = obs.read.get(ns) === 'entries';
+    for (const l of onlyEntries ? [] : seen.links.values()) {
       if (t?.links.has(l.name) === true || early.has(`${ns}/${l.name}`)) continue;
       if (!ownsLink(ns, l, cfg)) continue;
       ops.push({ op: 'link-del', item, ns, name: l.name });
@@ -162,11 +175,11 @@ function staleOps(
     }
     if (ns !== HOST_NS) {
       const gone = (dev: string) => deleted.has(dev) || dev === 'lo' || t === undefined;
-      for (const a of seen.addrs) {
+      for (const a of onlyEntries ? [] : seen.addrs) {
         const [dev = '', cidr = ''] = a.split(' ');
         if (!gone(dev) && t?.addrs.has(a) !== true) ops.push({ op: 'addr-del', item, ns, dev, cidr });
       }
-      for (const r of seen.routes) {
+      for (const r of onlyEntries ? [] : seen.routes) {
         const m = /^(\S+) via (\S+) dev (\S+)$/.exec(r);
         if (m === null || gone(m[3] as string) || t?.routes.has(r) === true) continue;
         ops.push({ op: 'route-del', item, ns, dst: m[1] as string, via: m[2] as string, dev: m[3] as string });
@@ -202,6 +215,8 @@ function ownsLink(ns: NsName, l: LinkState, cfg: DataplaneConfig): boolean {
     if (l.kind === 'vxlan' && OWNED_HOST_VXLAN.test(l.name)) return l.vxlan?.local === cfg.dataPathAddr;
     return l.name === cfg.gwbridgeName && l.alias === GWBRIDGE_ALIAS;
   }
-  if (ns.startsWith('sb-') && l.kind === 'veth') return false;
+  // The dataplane makes only veths in a sandbox, and removes them through their other end;
+  // anything else there belongs to whoever owns an adopted namespace (a container).
+  if (ns.startsWith('sb-')) return false;
   return true;
 }

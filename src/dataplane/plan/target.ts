@@ -30,6 +30,8 @@ export interface TargetRoute {
 
 export interface TargetNs {
   readonly item: string;
+  /** For an adopted sandbox namespace: the nsfs path it is bind-mounted from when missing. */
+  readonly netnsFrom?: string;
   readonly links: Map<string, TargetLink>;
   /** key "DEV CIDR" -> item */
   readonly addrs: Map<string, string>;
@@ -39,6 +41,8 @@ export interface TargetNs {
   readonly neigh: Map<string, string>;
   /** key "DEV MAC DST" -> item */
   readonly fdb: Map<string, string>;
+  /** Namespace sysctls, key -> value; written only where the file exists (see SYSCTL_ABSENT). */
+  readonly sysctls: Map<string, { readonly item: string; readonly value: string }>;
 }
 
 export interface TargetState {
@@ -49,7 +53,7 @@ export interface TargetState {
 }
 
 export function emptyTargetNs(item: string): TargetNs {
-  return { item, links: new Map(), addrs: new Map(), routes: new Map(), neigh: new Map(), fdb: new Map() };
+  return { item, links: new Map(), addrs: new Map(), routes: new Map(), neigh: new Map(), fdb: new Map(), sysctls: new Map() };
 }
 
 /** A problem with the desired state itself (not the kernel), reported against its item. */

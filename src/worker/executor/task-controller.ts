@@ -227,7 +227,8 @@ export class TaskController {
   private async runSpec(): Promise<RunSpec> {
     // Recorded before asking: a sandbox half made by a failed ensure is still released.
     if (this.record.sandbox !== true) await this.save({ ...this.record, sandbox: true });
-    const netnsPath = await this.deps.sandboxes.ensure(this.taskId);
+    // A docker task's sandbox is its container's own namespace, adopted once it runs (start()).
+    const netnsPath = this.spec.runtime === 'DOCKER' ? (this.record.netnsPath ?? '') : await this.deps.sandboxes.ensure(this.taskId);
     if (this.record.netnsPath !== netnsPath) await this.save({ ...this.record, netnsPath });
     return buildRunSpec(this.record.task, this.deps.node, { netnsPath, taskDir: this.deps.store.dir(this.taskId) });
   }
@@ -251,7 +252,12 @@ export class TaskController {
       const ref = await runtime.start(spec);
       // Recorded before anything else: a crash from here on adopts this process, never starts another.
       await this.save({ ...this.record, ref });
-      this.observe(await runtime.inspect(ref));
+      const seen = await runtime.inspect(ref);
+      if (this.spec.runtime === 'DOCKER' && seen.state === 'running') {
+        const netnsPath = await this.deps.sandboxes.ensure(this.taskId, { netnsFrom: `/proc/${seen.pid}/ns/net` });
+        await this.save({ ...this.record, netnsPath });
+      }
+      this.observe(seen);
       if (this.live.runtime === 'running') this.startWatching();
     } catch (e) {
       this.startError = errorMessage(e);

@@ -5,7 +5,7 @@ import { silentLogger } from '../../log/logger.js';
 import type { DataplaneConfig, DesiredState, SandboxSpec } from '../../dataplane/model.js';
 import { sandboxNs, validId } from '../../dataplane/naming.js';
 import type { ReconcileReport } from '../../dataplane/reconciler.js';
-import type { SandboxProvider } from './sandbox-provider.js';
+import type { EnsureOptions, SandboxProvider } from './sandbox-provider.js';
 
 /** The part of src/dataplane this adapter uses (its public API: config + reconciler). */
 export interface DataplaneHandle {
@@ -19,8 +19,8 @@ export interface DataplaneHandle {
  * turns them into the node's whole desired dataplane state (the daemon adds its networks and
  * remote endpoints there); by default sandboxes are all there is.
  */
-export function taskSandboxSpec(taskId: string): SandboxSpec {
-  return { id: taskId, endpoints: [], gateway: true };
+export function taskSandboxSpec(taskId: string, netnsFrom?: string): SandboxSpec {
+  return { id: taskId, endpoints: [], gateway: true, ...(netnsFrom !== undefined ? { netnsFrom } : {}) };
 }
 
 /**
@@ -28,7 +28,9 @@ export function taskSandboxSpec(taskId: string): SandboxSpec {
  * reconcile at a time (the reconciler is not reentrant). Never touches the kernel itself.
  */
 export class DataplaneSandboxes implements SandboxProvider {
-  private readonly held = new Set<string>();
+  /** Task ID -> the namespace it adopted (undefined: its own). Adoption matters only until the
+   * sandbox exists: a restored task's sandbox file is already there and is kept as it is. */
+  private readonly held = new Map<string, string | undefined>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
@@ -43,22 +45,22 @@ export class DataplaneSandboxes implements SandboxProvider {
   private readonly compose = (sandboxes: readonly SandboxSpec[]): DesiredState => ({ networks: [], sandboxes, remotes: [] });
 
   restore(taskIds: Iterable<string>): void {
-    for (const id of taskIds) if (validId(id)) this.held.add(id);
+    for (const id of taskIds) if (validId(id) && !this.held.has(id)) this.held.set(id, undefined);
   }
 
   /** The sandboxes this node wants now, for the daemon's own reconciles. */
   desiredSandboxes(): SandboxSpec[] {
-    return [...this.held].sort().map(taskSandboxSpec);
+    return [...this.held.keys()].sort().map((id) => taskSandboxSpec(id, this.held.get(id)));
   }
 
   netnsPath(taskId: string): string {
     return join(this.dataplane.config.runDir, 'netns', sandboxNs(taskId));
   }
 
-  ensure(taskId: string): Promise<string> {
+  ensure(taskId: string, opts: EnsureOptions = {}): Promise<string> {
     if (!validId(taskId)) return Promise.reject(new TsswarmError('TASK_SANDBOX_FAILED', { taskId, reason: 'the task ID cannot name a namespace' }));
     return this.serialize(async () => {
-      this.held.add(taskId);
+      this.held.set(taskId, opts.netnsFrom ?? this.held.get(taskId));
       const report = await this.dataplane.reconciler.reconcile(this.compose(this.desiredSandboxes()));
       if (!report.reached.sandboxes.includes(taskId)) {
         const reason = report.errors.filter((e) => e.item === `sandbox:${taskId}`).map((e) => `${e.op ?? ''} ${e.error}`.trim()).join('; ');

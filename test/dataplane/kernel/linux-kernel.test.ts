@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeScriptSession } from '../../../src/dataplane/kernel/script-runner.js';
 import { LinuxKernel } from '../../../src/dataplane/kernel/linux-kernel.js';
 import { createNamespaces, mountsUnder, removeNamespaceTree } from '../../../src/dataplane/kernel/netns.js';
-import { DEEP_ALL, HOST_NS, type KernelOp } from '../../../src/dataplane/kernel/types.js';
+import { DEEP_ALL, HOST_NS, SYSCTL_ABSENT, type KernelOp } from '../../../src/dataplane/kernel/types.js';
 
 /**
  * The kernel adapter against the real kernel. A throwaway namespace plays the host; every
@@ -11,13 +12,16 @@ import { DEEP_ALL, HOST_NS, type KernelOp } from '../../../src/dataplane/kernel/
  */
 const DIR = `/run/tsswarm-test/k-${process.pid}`;
 const HOSTNS = `${DIR}/host`;
+const BRNF = 'net.bridge.bridge-nf-call-iptables';
+/** A sysctl whose file never exists: written only if present, read back as absent. */
+const NO_SUCH = 'net.bridge.tsswarm-no-such-sysctl';
 
 describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
   let k: LinuxKernel;
 
   beforeAll(async () => {
     await createNamespaces(DIR, ['host']);
-    k = new LinuxKernel({ netnsDir: `${DIR}/netns`, hostNsPath: HOSTNS, sysctls: ['net.ipv4.ip_forward'] });
+    k = new LinuxKernel({ netnsDir: `${DIR}/netns`, hostNsPath: HOSTNS, sysctls: ['net.ipv4.ip_forward'], overlaySysctls: [BRNF, NO_SUCH] });
   });
 
   afterAll(async () => {
@@ -62,6 +66,8 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
       chains: [{ name: 'post', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: [{ key: 'k1', rule: 'ip saddr 172.30.0.0/16 masquerade' }] }],
     },
     { op: 'sysctl', item, ns: HOST_NS, key: 'net.ipv4.ip_forward', value: '1' },
+    { op: 'sysctl', item, ns: 'ov-x', key: BRNF, value: '0', ifPresent: true },
+    { op: 'sysctl', item, ns: 'ov-x', key: NO_SUCH, value: '0', ifPresent: true },
   ];
 
   it('applies every kind of op and reads it back', async () => {
@@ -90,6 +96,10 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
     expect([...(ov?.fdb ?? [])]).toEqual(['vxlan42 02:42:0a:00:01:09 10.9.0.2']);
     expect([...(st.nft.get('ip tsswarm') ?? [])]).toEqual(['k1']);
     expect(st.sysctls.get('net.ipv4.ip_forward')).toBe('1');
+    // br_netfilter's sysctls exist only while the module is loaded (dockerd loads it).
+    const brnf = existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? '0' : SYSCTL_ABSENT;
+    expect(ov?.sysctls).toEqual(new Map([[BRNF, brnf], [NO_SUCH, SYSCTL_ABSENT]]));
+    expect(sb?.sysctls).toBeUndefined(); // read in overlay namespaces only
     const only = await k.observe({ depth: (ns) => (ns === 'ov-x' ? 'entries' : 'none') });
     expect(only.ns.has('sb-y')).toBe(false);
     expect(only.ns.has(HOST_NS)).toBe(false);
