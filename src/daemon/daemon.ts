@@ -319,15 +319,8 @@ export class Daemon implements LocalDaemon {
         }
       }
       this.stopNodeLifecycle();
-      await this.stopGossip();
-      const session = this.nodeSession;
-      this.nodeSession = undefined;
-      await session?.stop();
       // A node that leaves runs nothing of the swarm any more (Docker removes its tasks too).
-      const executor = this.executor;
-      this.executor = undefined;
-      executor?.setAssignments([]);
-      await executor?.close();
+      await this.stopNodeServices('remove-tasks');
       this.managerRuntime = undefined;
       await manager?.stop();
       const next: DaemonState = { version: 1, nodeId: this.state.nodeId };
@@ -606,6 +599,19 @@ export class Daemon implements LocalDaemon {
   }
 
   /** Stops serving, stops the manager, removes the socket and releases the data root. */
+  /** Gossip, session and executor, in that order; `remove-tasks` also stops every task first. */
+  private async stopNodeServices(tasks: 'keep-tasks' | 'remove-tasks'): Promise<void> {
+    await this.stopGossip();
+    const session = this.nodeSession;
+    this.nodeSession = undefined;
+    await session?.stop();
+    const executor = this.executor;
+    this.executor = undefined;
+    // Each task's grace period applies; 60 s bounds a task that will not die.
+    if (tasks === 'remove-tasks') await executor?.removeAll(60_000);
+    await executor?.close();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopNodeLifecycle();
@@ -615,14 +621,8 @@ export class Daemon implements LocalDaemon {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await rm(this.opts.socketPath, { force: true });
     }
-    await this.stopGossip();
-    const session = this.nodeSession;
-    this.nodeSession = undefined;
-    await session?.stop();
-    // Closing leaves the tasks running: the next daemon adopts them (same PIDs).
-    const executor = this.executor;
-    this.executor = undefined;
-    await executor?.close();
+    // The tasks keep running: the next daemon adopts them (same PIDs).
+    await this.stopNodeServices('keep-tasks');
     const manager = this.managerRuntime;
     this.managerRuntime = undefined;
     await manager?.stop();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TsswarmError, isTsswarmError } from '../../errors/index.js';
 import type { DeepPartial, Node, Service, ServiceSpec, Task, TaskState } from '../../objects/index.js';
 import type { MemoryStore, ReadTx, WriteTx } from '../store/index.js';
+import type { ListTasksRequest as TaskFilter, ServiceSummary } from './messages.js';
 import { normalizeServiceSpec } from './service-spec.js';
 
 /**
@@ -20,21 +21,6 @@ export interface ServiceLifecycle {
   removeService(tx: WriteTx, service: Service): void;
   /** The spec a rollback returns to: the previous spec with the rollback settings in force. */
   rollbackSpec(service: Service): ServiceSpec;
-}
-
-export interface ServiceSummary {
-  service: Service;
-  /** Tasks running now that are meant to run. */
-  running: number;
-  /** Tasks meant to run: the replica count, or for a global service its current tasks. */
-  desired: number;
-}
-
-export interface TaskFilter {
-  services: string[];
-  nodes: string[];
-  /** "" = every task; otherwise only tasks with this desired state ("running", "shutdown", ...). */
-  desiredState: string;
 }
 
 /**

@@ -29,6 +29,11 @@ export interface TaskExecutorOptions {
 export interface NodeTaskExecutor extends TaskExecutor {
   /** Resolves once the tasks of the previous daemon are adopted. */
   ready(): Promise<void>;
+  /**
+   * Stops and removes every task (the node leaves the swarm), waiting at most `timeoutMs`
+   * for them to be gone; then close() as usual.
+   */
+  removeAll(timeoutMs: number): Promise<void>;
   /** The task's stdout/stderr lines; throws TASK_NOT_FOUND for a task this node does not know. */
   readLogs(taskId: string, opts: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogLine>;
 }
@@ -144,6 +149,17 @@ class Executor implements NodeTaskExecutor {
     const runtime = this.deps.runtimes[c.spec.runtime];
     if (ref === undefined || runtime === undefined) return;
     yield* runtime.logs(ref, opts);
+  }
+
+  async removeAll(timeoutMs: number): Promise<void> {
+    this.setAssignments([]);
+    await this.queue.catch(() => undefined);
+    // Each controller forgets itself once its task is stopped and cleaned up.
+    const deadline = this.deps.clock.now() + timeoutMs;
+    while (this.controllers.size > 0 && this.deps.clock.now() < deadline) {
+      await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, 50));
+    }
+    if (this.controllers.size > 0) this.log.warn({ left: [...this.controllers.keys()] }, 'tasks still stopping when the node left');
   }
 
   async close(): Promise<void> {
