@@ -65,7 +65,11 @@ export async function clusterUp(opts: ClusterOptions): Promise<ClusterState> {
     const state: ClusterState = { ...bed, daemons: started.map((s) => s.record) };
     await writeState(state);
     const waitOpts = { name: bed.name, timeoutMs: cfg.daemonStartTimeoutMs, pollMs: cfg.pollIntervalMs, cliTimeoutMs: cfg.cliTimeoutMs, logTailLines: cfg.logTailLines };
-    await Promise.all(started.map((s) => waitServing(opts.bin, s, waitOpts)));
+    // allSettled: on a failure the other waits must end before the cleanup, or their polling
+    // CLI processes outlive it.
+    const served = await Promise.allSettled(started.map((s) => waitServing(opts.bin, s, waitOpts)));
+    const failed = served.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
 
     const [first, ...rest] = state.daemons;
     const firstHost = bed.hosts[0];
