@@ -249,6 +249,10 @@ describe('services on 3 hosts (process runtime)', () => {
       else expect(r.stderr).toMatch(/unknown option/);
     }
     await ok('h1', 'service', 'create', '--detach', '--name', 'dup', 'sleep', '100009');
+    // Docker's defaults survive the trip through the API (proto3 reads an unset number as 0).
+    const [dupSpec] = JSON.parse(await ok('h1', 'service', 'inspect', 'dup')) as Array<{ spec: { task: { restart: { delayMs: number } }; update: { parallelism: number; monitorMs: number } } }>;
+    expect(dupSpec!.spec.task.restart.delayMs).toBe(5_000);
+    expect(dupSpec!.spec.update).toMatchObject({ parallelism: 1, monitorMs: 5_000 });
     const dup = await cli('h1', 'service', 'create', '--detach', '--name', 'DUP', 'sleep', '100009');
     expect(dup.stderr).toContain('Error code: SERVICE_NAME_IN_USE');
     const names = (await ok('h1', 'service', 'ls', '--format', 'json')).trim().split('\n').map((l) => (JSON.parse(l) as { Name: string }).Name);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TsswarmError } from '../../../errors/index.js';
 import type { DeepPartial, ServiceSpec } from '../../../objects/index.js';
+import { normalizeServiceSpec } from '../../../manager/controlapi/service-spec.js';
 import { guarded } from '../guarded.js';
 import { waitForConvergence } from './converge.js';
 import {
@@ -78,7 +79,9 @@ export function registerServiceCreate(service: Command): void {
   cmd.passThroughOptions();
   cmd.action(async (image: string, args: string[], flags: CreateFlags, c: Command) =>
     guarded(c, async () => {
-      const spec = createSpec(flags, image, args);
+      // Complete (Docker's defaults filled in) before it goes on the wire: proto3 cannot tell an
+      // unset number from 0, so a restart delay left out would arrive as "no delay".
+      const spec = normalizeServiceSpec(createSpec(flags, image, args));
       await withServiceApi(c, async (api) => {
         const { service: created } = await api.createService({ spec });
         process.stdout.write(`${created.id}\n`);

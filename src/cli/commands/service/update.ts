@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { TsswarmError } from '../../../errors/index.js';
 import type { DeepPartial, PortConfig, ServiceSpec } from '../../../objects/index.js';
+import { normalizeServiceSpec } from '../../../manager/controlapi/service-spec.js';
+import { withoutNulls } from '../../../util/without-nulls.js';
 import { guarded } from '../guarded.js';
 import { waitForConvergence } from './converge.js';
 import { parsePublish, parsePublishRemoval } from './publish.js';
@@ -101,7 +103,8 @@ export function registerServiceUpdate(service: Command): void {
           process.stdout.write(`${s.spec.annotations.name}\n`);
         } else {
           const { service: current } = await api.getService({ ref });
-          const spec = updatedSpec(current.spec, flags);
+          // Complete before it goes on the wire (see create.ts).
+          const spec = normalizeServiceSpec(withoutNulls(updatedSpec(current.spec, flags)));
           const { service: s } = await api.updateService({ ref: current.id, version: current.meta.version, spec });
           process.stdout.write(`${s.spec.annotations.name}\n`);
         }
