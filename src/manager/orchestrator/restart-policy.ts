@@ -56,12 +56,13 @@ export function shouldRestart(t: Task, policy: RestartPolicy, nowMs: number): bo
 
 /**
  * The task shut down and marked for replacement. An exit waits the restart delay and counts as
- * an attempt; a DOWN node waits the delay too (the node may only be slow to heartbeat); a
- * drained node's tasks move at once (swarmkit applies no delay to drained nodes). Node losses
- * are not attempts: max attempts limits a task that keeps failing, not one whose node went away.
+ * an attempt. A lost node's tasks move at once, as a drained node's: the dispatcher already
+ * waited 3 heartbeat periods before calling the node DOWN, and the restart delay exists to
+ * pace a task that keeps failing, not to add to that wait. Node losses are not attempts: max
+ * attempts limits a task that keeps failing, not one whose node went away.
  */
 export function markForReplacement(t: Task, reason: ReplaceReason, policy: RestartPolicy, nowMs: number): Task {
-  const after = reason === 'node-drained' ? nowMs : nowMs + policy.delayMs;
+  const after = reason === 'exited' ? nowMs + policy.delayMs : nowMs;
   let history = restartTimesOf(t);
   if (reason === 'exited' && policy.maxAttempts > 0) {
     history = [...history, nowMs].filter((at) => policy.windowMs <= 0 || at > nowMs - policy.windowMs).slice(-policy.maxAttempts);
