@@ -1,3 +1,4 @@
+import type { LocalNetworkView } from './local-network-view.js';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -562,6 +563,11 @@ export class Daemon implements LocalDaemon {
   /** The node's dispatcher session (node-session.ts), once in a swarm. */
   session(): NodeSession | undefined {
     return this.nodeSession;
+  }
+
+  networkView(_networkId: string): LocalNetworkView | undefined {
+    // Wired to the node's networks (gossip tables) by the node-networks work.
+    return undefined;
   }
 
   gossipInfo(): NodeGossipInfo | undefined {

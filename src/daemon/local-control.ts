@@ -1,3 +1,4 @@
+import type { LocalNetworkView } from './local-network-view.js';
 import { TsswarmError } from '../errors/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
@@ -28,6 +29,8 @@ export interface LocalDaemon {
   swarm(): SwarmState | undefined;
   /** What this node's gossip sees, once it runs. */
   gossipInfo(): NodeGossipInfo | undefined;
+  /** This node's gossip view of an overlay network; undefined when it has not joined it. */
+  networkView(networkId: string): LocalNetworkView | undefined;
 }
 
 /** ms a call handed on to the leader may take. */

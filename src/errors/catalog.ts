@@ -755,6 +755,12 @@ export const errorCatalog = {
     grpc: 'UNAVAILABLE',
   },
 
+  // ---- networks (src/manager/controlapi/network-*, src/manager/allocator, src/cli/commands/network) ----
+  // (network control-plane codes go here)
+
+  // ---- node networks (src/worker/sandbox, src/daemon/node-networks*) ----
+  // (node network codes go here)
+
   // ---- testbed (src/testbed) ----
   TESTBED_UP_FAILED: {
     what: 'cluster {name} could not be brought up: {step} failed',

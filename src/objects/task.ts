@@ -1,3 +1,4 @@
+import type { Network } from './network.js';
 import type { Annotations, StoredObject } from './common.js';
 import type { Endpoint, PortConfig, TaskSpec } from './service.js';
 
@@ -44,8 +45,11 @@ export interface TaskStatus {
 
 export interface NetworkAttachment {
   networkId: string;
+  /** CIDRs, e.g. "10.0.1.5/24". */
   addresses: string[];
   aliases: string[];
+  /** The network as allocated when the address was (what the worker plumbs). */
+  network?: Network;
 }
 
 export interface Task extends StoredObject {

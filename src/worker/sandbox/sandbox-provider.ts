@@ -1,3 +1,5 @@
+import type { NetworkAttachment } from '../../objects/index.js';
+
 /**
  * What the executor needs of the network: one namespace per task (the dataplane's sandbox).
  * Implemented by DataplaneSandboxes over the real dataplane and, in tests of the layers above,
@@ -6,6 +8,11 @@
 export interface EnsureOptions {
   /** An existing namespace to adopt (its nsfs path), when the sandbox does not exist yet. */
   readonly netnsFrom?: string;
+  /**
+   * The task's overlay endpoints (Task.networks, each with its Network as allocated): one
+   * interface per attachment, eth0, eth1, ... in this order, besides the gwbridge's.
+   */
+  readonly attachments?: readonly NetworkAttachment[];
 }
 
 export interface SandboxProvider {
