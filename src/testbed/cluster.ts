@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsswarmError, errorMessage, isTsswarmError } from '../errors/index.js';
 import { mountsUnder } from '../dataplane/kernel/netns.js';
+import { sweepStaleWorkDirs } from '../dataplane/kernel/script-runner.js';
 import { processAlive } from '../worker/runtime/proc-stat.js';
 import { describeFailure, runTsswarm, type TsswarmBinary } from './cli-runner.js';
 import { parseClusterConfig, type ClusterConfig } from './cluster-config.js';
@@ -142,6 +143,8 @@ export async function clusterDown(name: string, root: string = DEFAULT_ROOT, opt
   const killed = await killProcessesIn(nsPaths, { label: name });
   const containers = await removeTaskContainers(await taskIdsUnder(join(dir, 'data')));
   await testbedDown(name, root);
+  // Daemons killed -9 along the way could not remove their kernel helpers' temp dirs.
+  sweepStaleWorkDirs();
   return { existed, daemonsStopped: stopped.reduce<number>((a, b) => a + b, 0), processesKilled: killed, containersRemoved: containers };
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,12 +104,14 @@ class ShellSession {
   private dir: string | undefined;
 
   /**
-   * One temp dir per process for the units' output files, removed when the process exits
-   * (a process killed -9 leaves it: crash tests point TMPDIR at a dir they remove).
+   * One temp dir per process for the units' output files, removed when the process exits.
+   * A process killed -9 cannot remove its own: its name carries the PID, so the next process
+   * that makes one removes those of processes that are gone.
    */
   private workDir(): string {
     if (this.dir === undefined) {
-      const dir = mkdtempSync(join(tmpdir(), 'tsswarm-k-'));
+      sweepStaleWorkDirs();
+      const dir = mkdtempSync(join(tmpdir(), `${WORK_DIR_PREFIX}${process.pid}-`));
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       this.dir = dir;
     }
@@ -245,6 +247,37 @@ class ShellSession {
     } finally {
       await Promise.all(made.map((f) => rm(f, { force: true })));
     }
+  }
+}
+
+const WORK_DIR_PREFIX = 'tsswarm-k-';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but is not ours to signal.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the work dirs of processes that no longer run (tsswarm-k-PID-XXXXXX in the temp
+ * dir; a name without a PID is from an older build and removed as well).
+ */
+export function sweepStaleWorkDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(WORK_DIR_PREFIX)) continue;
+    const pid = Number(/^tsswarm-k-(\d+)-/.exec(name)?.[1] ?? NaN);
+    if (pid === process.pid || (Number.isInteger(pid) && processAlive(pid))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
