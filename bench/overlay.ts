@@ -12,7 +12,11 @@ import { testbedDown, testbedUp } from '../src/testbed/testbed.js';
  * The overlay benchmark (`npm run bench:overlay`), on a 3-host test bed:
  *   underlay   iperf3 host h1 -> host h2 over the underlay bridge
  *   overlay    iperf3 sandbox on h1 -> sandbox on h2 over VXLAN (same duration)
- *   (alternated BENCH_ROUNDS times, default 2, of BENCH_SECONDS, default 5; means printed)
+ *   handmade   the reference: iperf3 h1 -> h2 over a plain kernel VXLAN device made by hand in
+ *              the two host namespaces (same MTU, no bridge, no veth, no namespace hop): what
+ *              the kernel's VXLAN itself costs on this machine, printed on its own line
+ *   (alternated BENCH_ROUNDS times, default 3, of BENCH_SECONDS, default 5; means printed;
+ *   iperf3 leaves the first second, TCP's slow start, out)
  *   reconcile_cold      host h3 programmed from nothing: 200 sandboxes on 2 networks, 1,000 remotes
  *   reconcile_one_peer  then one more remote endpoint, BENCH_ONE_PEER_ADDS times (default 7): the median
  * and prints one line:
@@ -20,7 +24,7 @@ import { testbedDown, testbedUp } from '../src/testbed/testbed.js';
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Underlay/overlay pairs; the printed figures are their means. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NAME = 'bench-ov';
 const ROOT = '/run/tsswarm-bench';
 
@@ -51,12 +55,25 @@ async function iperf(serverNs: string, clientNs: string, addr: string): Promise<
       });
       server.on('exit', (code) => reject(new Error(`iperf3 server exited (${code}): ${out}`)));
     });
-    const res = await runCommand(['nsenter', `--net=${clientNs}`, 'iperf3', '-c', addr, '-t', String(SECONDS), '-J']);
+    const res = await runCommand(['nsenter', `--net=${clientNs}`, 'iperf3', '-c', addr, '-t', String(SECONDS), '-O', '1', '-J']);
     if (res.code !== 0) throw new Error(`iperf3 client failed: ${res.stdout} ${res.stderr}`);
     const j = JSON.parse(res.stdout) as { end: { sum_received: { bits_per_second: number } } };
     return j.end.sum_received.bits_per_second / 1e9;
   } finally {
     server.kill('SIGKILL');
+  }
+}
+
+/** The hand-made reference VXLAN: one device per host namespace, its peer as static remote. */
+const HANDMADE = { vni: 9999, dev: 'vxhand', addr: (n: number) => `192.168.250.${n}` } as const;
+
+async function handmadeVxlan(h1: TestbedHost, h2: TestbedHost): Promise<void> {
+  for (const [me, peer, n] of [[h1, h2, 1], [h2, h1, 2]] as const) {
+    const script =
+      `ip link add ${HANDMADE.dev} type vxlan id ${HANDMADE.vni} dstport 4789 local ${me.address} remote ${peer.address} nolearning noudpcsum && ` +
+      `ip link set ${HANDMADE.dev} mtu 1450 && ip addr add ${HANDMADE.addr(n)}/24 dev ${HANDMADE.dev} && ip link set ${HANDMADE.dev} up`;
+    const res = await runCommand(['nsenter', `--net=${me.nsPath}`, 'sh', '-c', script]);
+    if (res.code !== 0) throw new Error(`hand-made VXLAN on ${me.name}: ${res.stderr}`);
   }
 }
 
@@ -92,11 +109,14 @@ async function main(): Promise<void> {
     // alternated ROUNDS times so that load from elsewhere on the machine hits both alike.
     let underlay = 0;
     let overlay = 0;
+    let handmade = 0;
+    if (!skipIperf) await handmadeVxlan(h1, h2);
     for (let i = 0; i < ROUNDS && !skipIperf; i++) {
       underlay += (await iperf(h2.nsPath, h1.nsPath, h2.address)) / ROUNDS;
+      handmade += (await iperf(h2.nsPath, h1.nsPath, HANDMADE.addr(2))) / ROUNDS;
       overlay += (await iperf(sbPath(h2, 's2'), sbPath(h1, 's1'), s2ip)) / ROUNDS;
     }
-    if (skipIperf) [underlay, overlay] = [NaN, NaN];
+    if (skipIperf) [underlay, overlay, handmade] = [NaN, NaN, NaN];
 
     // reconcile_cold: 200 sandboxes (100 per network) and 1,000 remote endpoints (500 per network, 50 hosts).
     const sandboxes = Array.from({ length: 200 }, (_, i) => endpointSandbox(`t${i}`, i % 2 === 0 ? A : B, 10 + i));
@@ -138,6 +158,7 @@ async function main(): Promise<void> {
         `all ms ${oneMsAll.map((x) => x.toFixed(1)).join(' ')}\n`,
     );
     const f = (x: number) => x.toFixed(2);
+    process.stdout.write(`reference: handmade_vxlan=${f(handmade)} overlay_vs_handmade=${f(overlay / handmade)} handmade_vs_underlay=${f(handmade / underlay)}\n`);
     process.stdout.write(
       `overlay: underlay=${f(underlay)} overlay=${f(overlay)} ratio=${f(overlay / underlay)} ` +
         `reconcile_cold=${Math.round(coldMs)} reconcile_one_peer=${oneMs.toFixed(1)}\n`,
