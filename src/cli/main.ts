@@ -8,6 +8,7 @@ import { registerInit } from './commands/init.js';
 import { registerJoin } from './commands/join.js';
 import { registerJoinToken } from './commands/join-token.js';
 import { registerLeave } from './commands/leave.js';
+import { registerNetworkCommands } from './commands/network/index.js';
 import { registerNodeCommands } from './commands/node/index.js';
 import { registerServiceCommands } from './commands/service/index.js';
 import { registerUpdate } from './commands/update.js';
@@ -30,6 +31,7 @@ registerUpdate(program);
 registerCa(program);
 registerNodeCommands(program);
 registerServiceCommands(program);
+registerNetworkCommands(program);
 registerClusterCommands(program);
 
 await program.parseAsync(process.argv);

@@ -8,6 +8,8 @@ import type {
   UpdateNodeRequest, UpdateNodeResponse,
   CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
   RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
+  CreateNetworkRequest, GetNetworkRequest, GetNetworkResponse, ListNetworksRequest, ListNetworksResponse, NetworkResponse,
+  RemoveNetworksRequest, RemoveNetworksResponse,
 } from '../manager/controlapi/messages.js';
 import type { SwarmState } from './daemon-state.js';
 import type { ManagerRuntime } from './manager-runtime.js';
@@ -141,6 +143,35 @@ export class LocalControl implements ControlBackend {
   listTasks(req: ListTasksRequest): Promise<ListTasksResponse> {
     const nodes = req.nodes.map((r) => this.selfRef(r));
     return this.route(this.requireManager('service ps'), (b) => b.listTasks({ ...req, nodes }));
+  }
+
+  // ---- networks: answered by the leader; the verbose part of inspect by this node ----
+
+  createNetwork(req: CreateNetworkRequest): Promise<NetworkResponse> {
+    return this.route(this.requireManager('network create'), (b) => b.createNetwork(req));
+  }
+  listNetworks(req: ListNetworksRequest): Promise<ListNetworksResponse> {
+    return this.route(this.requireManager('network ls'), (b) => b.listNetworks(req));
+  }
+  removeNetworks(req: RemoveNetworksRequest): Promise<RemoveNetworksResponse> {
+    return this.route(this.requireManager('network rm'), (b) => b.removeNetworks(req));
+  }
+
+  /**
+   * The network from the leader; with verbose, the peers and endpoints this node's own gossip
+   * sees in it (Docker's "Peers" and "Services" are the answering node's view, never the
+   * leader's). A node that has not joined the network shows none.
+   */
+  async getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse> {
+    const res = await this.route(this.requireManager('network inspect'), (b) => b.getNetwork({ ref: req.ref, verbose: false }));
+    if (!req.verbose) return res;
+    const view = this.daemon.networkView(res.network.id);
+    return {
+      ...res,
+      localNodeId: view?.localNodeId ?? this.daemon.nodeId,
+      peers: (view?.peers ?? []).map((p) => ({ nodeId: p.nodeId, addr: p.addr })),
+      endpoints: (view?.endpoints ?? []).map((e) => ({ ...e })),
+    };
   }
 
   /** A stream: handed to the leader's broker over 2377 when this manager does not lead. */

@@ -756,10 +756,79 @@ export const errorCatalog = {
   },
 
   // ---- networks (src/manager/controlapi/network-*, src/manager/allocator, src/cli/commands/network) ----
-  // (network control-plane codes go here)
+  NETWORK_INVALID_OPTION: {
+    what: 'invalid value {value} for {option}',
+    why: '{reason}',
+    fix: 'correct {option} and run the command again; nothing was created or changed',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  NETWORK_ENCRYPTION_UNSUPPORTED: {
+    what: 'network {name} cannot be created with -o encrypted',
+    why: 'sealed (encrypted) overlay traffic is not built yet, and a network that looked encrypted but carried cleartext would be worse than a refusal',
+    fix: 'create the network without -o encrypted; do not send traffic that must be encrypted over it',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  NETWORK_NOT_FOUND: {
+    what: 'network {ref} not found',
+    why: 'no network has this ID, ID prefix or name',
+    fix: 'list the networks with `tsswarm network ls` and use one of their names or IDs',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  NETWORK_AMBIGUOUS: {
+    what: 'network reference {ref} is ambiguous',
+    why: 'it is a prefix of the IDs of {count} networks',
+    fix: 'use the network name or more characters of its ID',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
+  NETWORK_NAME_IN_USE: {
+    what: 'a network named {name} already exists ({id})',
+    why: 'network names are unique in a swarm, compared without regard to case, since services and tasks name networks by them',
+    fix: 'choose another name, or remove the existing network with `tsswarm network rm {name}` first',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  NETWORK_INGRESS_EXISTS: {
+    what: 'an ingress network already exists ({name})',
+    why: 'a swarm has at most one ingress network: the routing mesh uses one network on every node',
+    fix: 'use the existing ingress network, or remove it first with `tsswarm network rm {name}`',
+    retryable: false,
+    grpc: 'ALREADY_EXISTS',
+  },
+  NETWORK_IN_USE: {
+    what: 'network {name} is in use by {users}',
+    why: 'removing it would cut off tasks that have addresses on it',
+    fix: 'detach the services first (`tsswarm service update --network-rm {name} SERVICE` or `tsswarm service rm SERVICE`), wait for their tasks to stop, then remove the network',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
+  SERVICE_NETWORK_NOT_FOUND: {
+    what: 'service {service} names network {ref}, which does not exist',
+    why: 'a service can only attach to networks created with `tsswarm network create`',
+    fix: 'create the network first, or correct --network; nothing was created or changed',
+    retryable: false,
+    grpc: 'NOT_FOUND',
+  },
+  SERVICE_NETWORK_INGRESS: {
+    what: 'service {service} cannot attach to the ingress network {ref} with --network',
+    why: 'the ingress network carries only the routing mesh; services reach it by publishing ports',
+    fix: 'publish ports with -p instead, and attach the service to an ordinary overlay network',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
 
   // ---- node networks (src/worker/sandbox, src/daemon/node-networks*) ----
   // (node network codes go here)
+  TASK_NETWORK_ATTACHMENT_INVALID: {
+    what: 'task {taskId} cannot be attached to network {networkId}: {reason}',
+    why: 'the network attachment the managers sent for it is incomplete, contradicts itself, or contradicts a network this node already plumbs for another task',
+    fix: 'nothing was changed on this node and the task fails; check `network inspect` of the network (VNI, subnet, gateway, MTU option) and `service inspect`; the orchestrator replaces the task',
+    retryable: false,
+    grpc: 'INVALID_ARGUMENT',
+  },
 
   // ---- testbed (src/testbed) ----
   TESTBED_UP_FAILED: {

@@ -16,3 +16,8 @@ export {
   type PortState,
   type PublishedPort,
 } from './port-allocator.js';
+export { AddressBook, addressOf, holdsAddresses, networkSubnet, type AddressConflict } from './address-book.js';
+export { needsAllocation, planAllocation, type AllocationInput, type AllocationPlan } from './allocation-plan.js';
+export {
+  VXLAN_ID_OPTION, allocateNetwork, type NetworkAllocationContext, type NetworkAllocationRequest, type NetworkAllocationResult,
+} from './network-allocation.js';

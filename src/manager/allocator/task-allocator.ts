@@ -1,35 +1,30 @@
 import { z } from 'zod';
 import { parseConfig } from '../../config/parse-config.js';
-import type { Logger } from '../../log/logger.js';
-import { taskStateValues, type Task } from '../../objects/index.js';
+import { componentLogger, silentLogger, type Logger } from '../../log/logger.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { ReconcileLoop, type PassResult } from '../orchestrator/reconcile-loop.js';
 import type { MemoryStore, WriteTx } from '../store/index.js';
+import { planAllocation, type AllocationPlan } from './allocation-plan.js';
 
-// The leader's task allocation pass (swarmkit's allocator "voting" a task from NEW to PENDING).
-// Unlike the pure libraries beside it, this file is a runner: it reads and writes the store.
+export { needsAllocation } from './allocation-plan.js';
 
-/** A task the allocation pass moves on: just created and still meant to run. */
-export function needsAllocation(t: Task): boolean {
-  return t.status.state === 'NEW' && taskStateValues[t.desiredState] <= taskStateValues.RUNNING;
-}
+// The leader's allocation pass (swarmkit's allocator "voting" a task from NEW to PENDING).
+// The decisions are pure (allocation-plan.ts, address-book.ts); this file is the runner: it
+// reads the store, writes the plan back, and keeps the cursor hints between passes.
 
 /**
- * What a NEW task needs before the scheduler may place it. Today that is nothing: tasks have
- * no network attachments yet, so every NEW task is ready at once. When overlay networks arrive
- * (the network issue), the attachments (an address on each of the task's networks, from the
- * IPAM in ./ipam) are allocated here, and a task whose allocation fails stays NEW with the
- * reason in its status message. The transition itself is real: the scheduler only looks at
- * PENDING tasks.
+ * One allocation pass inside a store transaction: services get their VIPs, every NEW task
+ * meant to run gets its network attachments and becomes PENDING (or stays NEW with the reason
+ * in its status). `cursors` carries the rotating search's position from pass to pass (a
+ * hint only: the addresses in use always come from the store). Returns the plan it wrote.
  */
-export function allocateTask(t: Task, nowMs: number): Task {
-  return { ...t, status: { ...t.status, state: 'PENDING', message: 'pending task scheduling', timestampMs: nowMs } };
-}
-
-/** One allocation pass: every NEW task meant to run becomes PENDING. */
-export function taskAllocationPass(tx: WriteTx, nowMs: number): PassResult {
-  for (const t of tx.list('task')) if (needsAllocation(t)) tx.update('task', allocateTask(t, nowMs));
-  return {};
+export function taskAllocationPass(tx: WriteTx, nowMs: number, cursors: Map<string, string> = new Map()): AllocationPlan {
+  const plan = planAllocation({ networks: tx.list('network'), services: tx.list('service'), tasks: tx.list('task'), nowMs, cursors });
+  for (const s of plan.services) tx.update('service', s);
+  for (const t of plan.tasks) tx.update('task', t);
+  cursors.clear();
+  for (const [id, next] of plan.cursors) cursors.set(id, next);
+  return plan;
 }
 
 export const taskAllocatorConfigSchema = z.object({
@@ -45,22 +40,41 @@ export interface TaskAllocatorOptions {
   readonly config?: z.input<typeof taskAllocatorConfigSchema>;
 }
 
-/** Runs the allocation pass on the leader whenever tasks change (start/stop with leadership). */
+/**
+ * Runs the allocation pass on the leader whenever tasks, services or networks change
+ * (start/stop with leadership). It is the only writer of task addresses and service VIPs, so
+ * two allocations never race; a new leader's first pass rebuilds everything from the store.
+ */
 export class TaskAllocator {
   private readonly loop: ReconcileLoop;
+  private readonly cursors = new Map<string, string>();
+  private readonly log: Logger;
+  private lastConflicts = '[]';
 
   constructor(options: TaskAllocatorOptions) {
     const cfg = parseConfig('task-allocator', taskAllocatorConfigSchema, options.config);
+    this.log = options.logger === undefined ? silentLogger() : componentLogger(options.logger, 'task-allocator');
     this.loop = new ReconcileLoop({
       name: 'task-allocator',
       store: options.store,
       clock: options.clock ?? systemClock,
       wallClock: options.wallClock ?? Date.now,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
-      kinds: ['task'],
+      kinds: ['task', 'service', 'network'],
       retryDelayMs: cfg.retryDelayMs,
-      pass: taskAllocationPass,
+      pass: (tx, nowMs) => this.pass(tx, nowMs),
     });
+  }
+
+  private pass(tx: WriteTx, nowMs: number): PassResult {
+    const plan = taskAllocationPass(tx, nowMs, this.cursors);
+    // Logged when they change, not at every pass.
+    const conflicts = JSON.stringify(plan.conflicts);
+    if (conflicts !== this.lastConflicts && plan.conflicts.length > 0) {
+      this.log.warn({ conflicts: plan.conflicts }, 'the store shows addresses held twice or outside their network; each stays with its first holder');
+    }
+    this.lastConflicts = conflicts;
+    return {};
   }
 
   start(): void {

@@ -10,6 +10,8 @@ import type {
   UpdateNodeRequest, UpdateNodeResponse,
   CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
   RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
+  CreateNetworkRequest, GetNetworkRequest, GetNetworkResponse, ListNetworksRequest, ListNetworksResponse, NetworkResponse,
+  RemoveNetworksRequest, RemoveNetworksResponse,
 } from './messages.js';
 
 type UnaryMethod = (req: unknown, options: { deadline: Date }, cb: (err: ServiceError | null, res: unknown) => void) => void;
@@ -100,6 +102,18 @@ export class ControlClient implements ControlBackend {
   }
   listTasks(req: ListTasksRequest): Promise<ListTasksResponse> {
     return this.call('listTasks', req);
+  }
+  createNetwork(req: CreateNetworkRequest): Promise<NetworkResponse> {
+    return this.call('createNetwork', req);
+  }
+  listNetworks(req: ListNetworksRequest = {}): Promise<ListNetworksResponse> {
+    return this.call('listNetworks', req);
+  }
+  getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse> {
+    return this.call('getNetwork', req);
+  }
+  removeNetworks(req: RemoveNetworksRequest): Promise<RemoveNetworksResponse> {
+    return this.call('removeNetworks', req);
   }
 
   /** A server stream, without a deadline (`logs -f` runs until the caller aborts). */

@@ -49,6 +49,11 @@ export function controlServiceImplementation(backend: ControlBackend, logger: Lo
     RollbackService: unary('RollbackService', (req: Parameters<ControlBackend['rollbackService']>[0]) => backend.rollbackService(req)),
     RemoveServices: unary('RemoveServices', (req: Parameters<ControlBackend['removeServices']>[0]) => backend.removeServices(req)),
     ListTasks: unary('ListTasks', (req: Parameters<ControlBackend['listTasks']>[0]) => backend.listTasks(req)),
+    // A network spec's absent IPAM arrives as null, as a service spec's sub-messages do.
+    CreateNetwork: unary('CreateNetwork', (req: Parameters<ControlBackend['createNetwork']>[0]) => backend.createNetwork(withoutNulls(req))),
+    ListNetworks: unary('ListNetworks', (req: Parameters<ControlBackend['listNetworks']>[0]) => backend.listNetworks(req)),
+    GetNetwork: unary('GetNetwork', (req: Parameters<ControlBackend['getNetwork']>[0]) => backend.getNetwork(req)),
+    RemoveNetworks: unary('RemoveNetworks', (req: Parameters<ControlBackend['removeNetworks']>[0]) => backend.removeNetworks(req)),
     ServiceLogs: (call: ServerWritableStream<ServiceLogsRequest, ServiceLogLine>) => {
       // The caller going away (Ctrl-C on `logs -f`) cancels the call: stop the nodes' readers.
       const abort = new AbortController();

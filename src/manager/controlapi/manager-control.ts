@@ -12,7 +12,10 @@ import type {
   UpdateNodeResponse,
   CreateServiceRequest, GetServiceRequest, ListServicesResponse, ListTasksRequest, ListTasksResponse, RemoveServicesRequest,
   RemoveServicesResponse, ScaleServiceRequest, ServiceLogLine, ServiceLogsRequest, ServiceResponse, ServiceSummary, UpdateServiceRequest,
+  CreateNetworkRequest, GetNetworkRequest, GetNetworkResponse, ListNetworksResponse, NetworkResponse, RemoveNetworksRequest,
+  RemoveNetworksResponse,
 } from './messages.js';
+import { NetworkControl } from './network-control.js';
 import { rotationInProgress, startRootRotation } from './ca-rotation.js';
 import { updatedClusterSpec } from './cluster-changes.js';
 import { checkRemovable, checkRemovalKeepsQuorum, parseNodeRole, updatedNodeSpec } from './node-changes.js';
@@ -67,9 +70,28 @@ export function parseJoinRole(role: string): JoinRole {
  */
 export class ManagerControl implements ControlBackend {
   private readonly services: ServiceControl;
+  private readonly networks: NetworkControl;
 
   constructor(private readonly deps: ManagerControlDeps) {
-    this.services = new ServiceControl(deps.store, deps.serviceLifecycle);
+    this.networks = new NetworkControl(deps.store);
+    this.services = new ServiceControl(deps.store, deps.serviceLifecycle, (fn) => this.networks.serialize(fn));
+  }
+
+  // ---- networks: the store's network calls (network-control.ts) ----
+
+  async createNetwork(req: CreateNetworkRequest): Promise<NetworkResponse> {
+    return { network: await this.networks.createNetwork(req.spec) };
+  }
+  async listNetworks(): Promise<ListNetworksResponse> {
+    return { networks: await this.networks.listNetworks() };
+  }
+  /** The local daemon fills the verbose part (this node's gossip view) itself. */
+  async getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse> {
+    const { network, services } = await this.networks.getNetwork(req.ref);
+    return { network, services, localNodeId: '', peers: [], endpoints: [] };
+  }
+  async removeNetworks(req: RemoveNetworksRequest): Promise<RemoveNetworksResponse> {
+    return { names: await this.networks.removeNetworks(req.refs) };
   }
 
   // ---- services: the store's service calls (service-control.ts) ----

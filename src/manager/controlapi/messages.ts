@@ -1,4 +1,4 @@
-import type { DeepPartial, Node, Service, ServiceSpec, Task } from '../store/index.js';
+import type { DeepPartial, Network, NetworkSpec, Node, Service, ServiceSpec, Task } from '../store/index.js';
 
 /**
  * TypeScript shapes of proto/control.proto's messages, as loaded by load-proto.ts (camelCase,
@@ -241,6 +241,10 @@ export interface ControlBackend {
   listTasks(req: ListTasksRequest): Promise<ListTasksResponse>;
   /** `service logs`: ends when every node delivered its part (or, with follow, when `signal` aborts). */
   serviceLogs(req: ServiceLogsRequest, signal: AbortSignal): AsyncIterable<ServiceLogLine>;
+  createNetwork(req: CreateNetworkRequest): Promise<NetworkResponse>;
+  listNetworks(req: ListNetworksRequest): Promise<ListNetworksResponse>;
+  getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse>;
+  removeNetworks(req: RemoveNetworksRequest): Promise<RemoveNetworksResponse>;
 }
 
 // ---- services (proto/control.proto's service messages) ----
@@ -311,4 +315,64 @@ export interface ServiceLogLine {
   timestampMs: number;
   line: string;
   error: string;
+}
+
+// ---- networks (proto/control.proto's network messages) ----
+
+export interface CreateNetworkRequest {
+  spec: DeepPartial<NetworkSpec>;
+}
+
+export interface NetworkResponse {
+  network: Network;
+}
+
+export type ListNetworksRequest = Record<string, never>;
+
+export interface ListNetworksResponse {
+  networks: Network[];
+}
+
+export interface GetNetworkRequest {
+  /** ID, name, or unique ID prefix. */
+  ref: string;
+  /** Also this node's gossip view of the network (filled by the local daemon). */
+  verbose: boolean;
+}
+
+export interface NetworkPeer {
+  nodeId: string;
+  /** The node's gossip address. */
+  addr: string;
+}
+
+export interface NetworkEndpointEntry {
+  taskId: string;
+  taskName: string;
+  serviceId: string;
+  serviceName: string;
+  ip: string;
+  mac: string;
+  /** The data-path address of the node running it. */
+  vtep: string;
+  /** The entry's owner. */
+  nodeId: string;
+}
+
+export interface GetNetworkResponse {
+  network: Network;
+  /** Verbose only: the node that answered, the peers it sees in the network, its table's endpoints. */
+  localNodeId: string;
+  peers: NetworkPeer[];
+  endpoints: NetworkEndpointEntry[];
+  /** The names of the services attached to the network. */
+  services: string[];
+}
+
+export interface RemoveNetworksRequest {
+  refs: string[];
+}
+
+export interface RemoveNetworksResponse {
+  names: string[];
 }

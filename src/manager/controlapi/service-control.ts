@@ -1,17 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { TsswarmError, isTsswarmError } from '../../errors/index.js';
 import type { DeepPartial, Node, Service, ServiceSpec, Task, TaskState } from '../../objects/index.js';
 import type { MemoryStore, ReadTx, WriteTx } from '../store/index.js';
 import type { ListTasksRequest as TaskFilter, ServiceSummary } from './messages.js';
+import { resolveNetwork } from './network-control.js';
 import { normalizeServiceSpec } from './service-spec.js';
-
-/**
- * Docker's IDs: 128 random bits in base 36, 25 characters ([a-z0-9], so usable in names of
- * kernel objects and files).
- */
-function newServiceId(): string {
-  return BigInt(`0x${randomBytes(16).toString('hex')}`).toString(36).padStart(25, '0');
-}
+import { newObjectId } from './object-id.js';
 
 /** What the service calls need from the orchestrators (which own these decisions). */
 export interface ServiceLifecycle {
@@ -38,6 +31,33 @@ export function resolveService(tx: ReadTx, ref: string): Service {
   throw new TsswarmError('SERVICE_AMBIGUOUS', { ref, count: matches.length });
 }
 
+/**
+ * The spec with each `--network` (name, ID or unique ID prefix, as the CLI sends it) replaced
+ * by the network's ID, as the store keeps it. Throws SERVICE_NETWORK_NOT_FOUND,
+ * NETWORK_AMBIGUOUS, SERVICE_NETWORK_INGRESS, or SERVICE_INVALID_OPTION for a network named
+ * twice.
+ */
+export function resolveServiceNetworks(tx: ReadTx, spec: ServiceSpec): ServiceSpec {
+  const service = spec.annotations.name;
+  const seen = new Set<string>();
+  const networks = spec.task.networks.map((attachment) => {
+    let network;
+    try {
+      network = resolveNetwork(tx, attachment.target);
+    } catch (err) {
+      if (isTsswarmError(err, 'NETWORK_NOT_FOUND')) throw new TsswarmError('SERVICE_NETWORK_NOT_FOUND', { service, ref: attachment.target });
+      throw err;
+    }
+    if (network.spec.ingress) throw new TsswarmError('SERVICE_NETWORK_INGRESS', { service, ref: attachment.target });
+    if (seen.has(network.id)) {
+      throw new TsswarmError('SERVICE_INVALID_OPTION', { option: '--network', value: JSON.stringify(attachment.target), reason: `the service is attached to network ${network.spec.annotations.name} once already` });
+    }
+    seen.add(network.id);
+    return { ...attachment, target: network.id };
+  });
+  return { ...spec, task: { ...spec.task, networks } };
+}
+
 function summarize(tx: ReadTx, service: Service): ServiceSummary {
   const tasks = tx.tasksByService(service.id).filter((t) => t.desiredState === 'RUNNING');
   const running = tasks.filter((t) => t.status.state === 'RUNNING').length;
@@ -58,18 +78,28 @@ const DESIRED_STATE_FILTERS: Record<string, readonly TaskState[]> = {
  * nothing.
  */
 export class ServiceControl {
-  constructor(private readonly store: MemoryStore, private readonly lifecycle: ServiceLifecycle) {}
+  /**
+   * `networkWrites` runs a write after the network writes in flight (NetworkControl.serialize),
+   * so a network cannot be removed between a service's check of it and the service's write.
+   */
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly lifecycle: ServiceLifecycle,
+    private readonly networkWrites: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+  ) {}
 
   async createService(input: DeepPartial<ServiceSpec>): Promise<Service> {
     const spec = normalizeServiceSpec(input, (c, p) => this.lifecycle.checkPlacement(c, p));
-    const id = newServiceId();
+    const id = newObjectId();
     try {
-      return await this.store.update((tx) => {
+      return await this.networkWrites(() => this.store.update((tx) => {
         const existing = tx.getByName('service', spec.annotations.name);
         if (existing !== undefined) throw new TsswarmError('SERVICE_NAME_IN_USE', { name: spec.annotations.name, id: existing.id });
-        tx.create('service', { id, spec, endpoint: { spec: spec.endpoint, ports: [], virtualIps: [] }, updateStatus: undefined, pendingDelete: false });
+        const resolved = resolveServiceNetworks(tx, spec);
+        // VIPs come from the allocation pass (the one writer of addresses).
+        tx.create('service', { id, spec: resolved, endpoint: { spec: resolved.endpoint, ports: [], virtualIps: [] }, updateStatus: undefined, pendingDelete: false });
         return tx.get('service', id)!;
-      });
+      }));
     } catch (err) {
       // Two creates with one name racing: the store's own uniqueness check is the last word.
       if (isTsswarmError(err) && err.code === 'STORE_NAME_CONFLICT') {
@@ -93,9 +123,10 @@ export class ServiceControl {
    * either change). The old spec becomes previous_spec, for `service rollback`.
    */
   async updateService(ref: string, version: number, input: DeepPartial<ServiceSpec>): Promise<Service> {
-    const spec = normalizeServiceSpec(input, (c, p) => this.lifecycle.checkPlacement(c, p));
-    return this.store.update((tx) => {
+    const normalized = normalizeServiceSpec(input, (c, p) => this.lifecycle.checkPlacement(c, p));
+    return this.networkWrites(() => this.store.update((tx) => {
       const current = resolveService(tx, ref);
+      const spec = resolveServiceNetworks(tx, normalized);
       if (version !== 0 && current.meta.version !== version) {
         throw new TsswarmError('STORE_VERSION_CONFLICT', { kind: 'service', id: current.id, expected: version, actual: current.meta.version });
       }
@@ -111,7 +142,7 @@ export class ServiceControl {
         endpoint: { ...(current.endpoint ?? { ports: [], virtualIps: [] }), spec: spec.endpoint },
       });
       return tx.get('service', current.id)!;
-    });
+    }));
   }
 
   /** `service scale NAME=N`: only the replica count changes (no rolling update). */
@@ -129,15 +160,17 @@ export class ServiceControl {
 
   /** `service rollback`: the previous spec comes back (and the current one becomes previous). */
   async rollbackService(ref: string): Promise<Service> {
-    return this.store.update((tx) => {
+    return this.networkWrites(() => this.store.update((tx) => {
       const current = resolveService(tx, ref);
       if (current.previousSpec === undefined) throw new TsswarmError('SERVICE_NO_PREVIOUS_SPEC', { name: current.spec.annotations.name });
+      // The previous spec's networks must still exist (a rollback never attaches to nothing).
+      const spec = resolveServiceNetworks(tx, this.lifecycle.rollbackSpec(current));
       tx.update('service', {
-        ...current, spec: this.lifecycle.rollbackSpec(current), previousSpec: current.spec,
+        ...current, spec, previousSpec: current.spec,
         updateStatus: { state: 'ROLLBACK_STARTED', startedAtMs: Date.now(), completedAtMs: 0, message: 'manually requested rollback' },
       });
       return tx.get('service', current.id)!;
-    });
+    }));
   }
 
   async removeServices(refs: readonly string[]): Promise<string[]> {

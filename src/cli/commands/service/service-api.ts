@@ -1,4 +1,4 @@
-import type { ListTasksRequest, ServiceLogLine, ServiceSummary } from '../../../manager/controlapi/messages.js';
+import type { GetNetworkRequest, GetNetworkResponse, ListTasksRequest, ServiceLogLine, ServiceSummary } from '../../../manager/controlapi/messages.js';
 import type { DeepPartial, Node, Service, ServiceSpec, Task } from '../../../objects/index.js';
 
 export type { ListTasksRequest, ServiceLogLine, ServiceSummary };
@@ -14,4 +14,6 @@ export interface ServiceApi {
   removeServices(req: { refs: string[] }): Promise<{ names: string[] }>;
   listTasks(req: ListTasksRequest): Promise<{ tasks: Task[]; nodes: Node[] }>;
   serviceLogs(req: { ref: string; follow: boolean }, signal: AbortSignal): AsyncIterable<ServiceLogLine>;
+  /** For `--network-rm NAME`: the stored spec names networks by ID. */
+  getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse>;
 }

@@ -75,6 +75,8 @@ export interface TaskRow {
   CurrentState: string;
   Error: string;
   Ports: string;
+  /** The task's overlay addresses, `NETWORK=10.0.1.5/24` each (JSON only; Docker's table has no such column). */
+  Networks: string;
 }
 
 /** Docker names a replicated task `service.slot` and a global one `service.nodeid`. */
@@ -94,6 +96,7 @@ export function taskRow(task: Task, nodes: ReadonlyMap<string, Node>, now: numbe
     CurrentState: `${titleCase(task.status.state)} ${humanDuration(Math.max(0, now - task.status.timestampMs))} ago`,
     Error: err === '' ? '' : JSON.stringify(noTrunc || err.length <= 28 ? err : `${err.slice(0, 27)}…`),
     Ports: portsText(task.status.portStatus?.ports ?? []),
+    Networks: task.networks.map((a) => `${a.network?.spec.annotations.name ?? a.networkId}=${a.addresses.join(',')}`).join(' '),
   };
 }
 

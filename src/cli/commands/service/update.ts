@@ -45,6 +45,7 @@ export function updatedSpec(current: ServiceSpec, flags: UpdateFlags): DeepParti
   const addedKey = new Set(added.map((p) => `${p.publishedPort}/${p.protocol}`));
   const ports = [...(current.endpoint?.ports ?? []).filter((p) => !removed(p) && !addedKey.has(`${p.publishedPort}/${p.protocol}`)), ...added];
 
+  // The stored spec names networks by ID; the caller resolved --network-rm's names to IDs too.
   const networkRm = new Set(flags.networkRm ?? []);
   const networks = [...task.networks.filter((n) => !networkRm.has(n.target)), ...(flags.networkAdd ?? []).map((target) => ({ target, aliases: [] }))];
 
@@ -103,8 +104,11 @@ export function registerServiceUpdate(service: Command): void {
           process.stdout.write(`${s.spec.annotations.name}\n`);
         } else {
           const { service: current } = await api.getService({ ref });
+          // --network-rm takes names or IDs, the stored spec holds IDs: each is looked up (an
+          // unknown network is NETWORK_NOT_FOUND) and both forms are removed.
+          const networkRm = await Promise.all((flags.networkRm ?? []).map(async (r) => [r, (await api.getNetwork({ ref: r, verbose: false })).network.id]));
           // Complete before it goes on the wire (see create.ts).
-          const spec = normalizeServiceSpec(withoutNulls(updatedSpec(current.spec, flags)));
+          const spec = normalizeServiceSpec(withoutNulls(updatedSpec(current.spec, { ...flags, networkRm: networkRm.flat() })));
           const { service: s } = await api.updateService({ ref: current.id, version: current.meta.version, spec });
           process.stdout.write(`${s.spec.annotations.name}\n`);
         }

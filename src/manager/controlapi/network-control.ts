@@ -1,0 +1,160 @@
+import { TsswarmError, isTsswarmError } from '../../errors/index.js';
+import type { DeepPartial, Network, NetworkSpec, Service, Task } from '../../objects/index.js';
+import {
+  VXLAN_ID_OPTION, allocateNetwork, holdsAddresses, parseAllocatorConfig, parsePoolConfig, poolConfigOf, type AllocatorConfig,
+} from '../allocator/index.js';
+import type { MemoryStore, ReadTx } from '../store/index.js';
+import { normalizeNetworkSpec, requestedVni } from './network-spec.js';
+import { newObjectId } from './object-id.js';
+
+/**
+ * Finds a network as Docker does: exact ID, then exact name (case-insensitive), then a unique
+ * ID prefix. Throws NETWORK_NOT_FOUND or NETWORK_AMBIGUOUS.
+ */
+export function resolveNetwork(tx: ReadTx, ref: string): Network {
+  const byId = tx.get('network', ref);
+  if (byId !== undefined) return byId;
+  const byName = tx.getByName('network', ref);
+  if (byName !== undefined) return byName;
+  const matches = ref === '' ? [] : tx.list('network').filter((n) => n.id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new TsswarmError('NETWORK_NOT_FOUND', { ref });
+  throw new TsswarmError('NETWORK_AMBIGUOUS', { ref, count: matches.length });
+}
+
+/** The services attached to a network (by their spec), by name, sorted. */
+export function attachedServices(services: readonly Service[], networkId: string): string[] {
+  return services
+    .filter((s) => s.spec.task.networks.some((n) => n.target === networkId))
+    .map((s) => s.spec.annotations.name)
+    .sort();
+}
+
+/**
+ * Who keeps a network in use: services whose spec names it, and services whose tasks still
+ * hold an address on it (a task of a service that left the network runs until replaced).
+ */
+export function networkUsers(services: readonly Service[], tasks: readonly Task[], networkId: string): string[] {
+  const names = new Set(attachedServices(services, networkId));
+  const byId = new Map(services.map((s) => [s.id, s.spec.annotations.name]));
+  for (const t of tasks) {
+    if (holdsAddresses(t) && t.networks.some((a) => a.networkId === networkId)) names.add(byId.get(t.serviceId) ?? t.serviceAnnotations?.name ?? t.serviceId);
+  }
+  return [...names].sort();
+}
+
+/**
+ * The network half of the Control API, answered by the leader from the replicated store:
+ * create (validated and allocated in one transaction), list, inspect, remove. Writes that
+ * decide from the set of networks (a new subnet or VNI, a removal while services attach) run
+ * one at a time through `serialize`, which ServiceControl shares for its network checks, so a
+ * network cannot be removed between a service's check and its write.
+ */
+export class NetworkControl {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Where the next VNI search starts (a hint; the store's networks say which are in use). */
+  private vniCursor: number | undefined;
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly config: AllocatorConfig = parseAllocatorConfig({}),
+  ) {}
+
+  /** Runs `fn` once every network write this manager started before it has ended. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async createNetwork(input: DeepPartial<NetworkSpec>): Promise<Network> {
+    const spec = normalizeNetworkSpec(input);
+    const id = newObjectId();
+    return this.serialize(async () => {
+      try {
+        const network = await this.store.update((tx) => {
+          const existing = tx.getByName('network', spec.annotations.name);
+          if (existing !== undefined) throw new TsswarmError('NETWORK_NAME_IN_USE', { name: spec.annotations.name, id: existing.id });
+          const networks = tx.list('network');
+          const ingress = networks.find((n) => n.spec.ingress);
+          if (spec.ingress && ingress !== undefined) throw new TsswarmError('NETWORK_INGRESS_EXISTS', { name: ingress.spec.annotations.name });
+          const config = spec.ipam?.configs[0];
+          const optional = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+          const allocated = allocateNetwork(networks, {
+            id, name: spec.annotations.name,
+            subnet: optional(config?.subnet), gateway: optional(config?.gateway), ipRange: optional(config?.range), vni: requestedVni(spec),
+          }, {
+            pools: this.pools(tx),
+            vniRange: { min: this.config.vxlanIdMin, max: this.config.vxlanIdMax },
+            vniCursor: this.vniCursor,
+          });
+          tx.create('network', {
+            id,
+            spec,
+            vni: allocated.vni,
+            driverState: { [VXLAN_ID_OPTION]: String(allocated.vni) },
+            ipam: { driver: spec.ipam?.driver ?? 'default', configs: [{ subnet: allocated.subnet, range: allocated.range, gateway: allocated.gateway }] },
+            pendingDelete: false,
+          });
+          return tx.get('network', id)!;
+        });
+        if (requestedVni(spec) === undefined) this.vniCursor = network.vni + 1;
+        return network;
+      } catch (err) {
+        // Two creates with one name racing (another manager's leader term): the store decides.
+        if (isTsswarmError(err, 'STORE_NAME_CONFLICT')) throw new TsswarmError('NETWORK_NAME_IN_USE', { name: spec.annotations.name, id: String(err.details.id ?? '') });
+        throw err;
+      }
+    });
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return this.store.viewLinearizable((tx) => tx.list('network'));
+  }
+
+  /** The network and the names of the services attached to it. */
+  async getNetwork(ref: string): Promise<{ network: Network; services: string[] }> {
+    return this.store.viewLinearizable((tx) => {
+      const network = resolveNetwork(tx, ref);
+      return { network, services: attachedServices(tx.list('service'), network.id) };
+    });
+  }
+
+  /**
+   * `network rm`: all or nothing (an unknown or busy network among several removes none).
+   * Throws NETWORK_NOT_FOUND, NETWORK_AMBIGUOUS or NETWORK_IN_USE naming the services.
+   */
+  async removeNetworks(refs: readonly string[]): Promise<string[]> {
+    return this.serialize(() => this.store.update((tx) => {
+      const networks = refs.map((ref) => resolveNetwork(tx, ref));
+      const services = tx.list('service');
+      const tasks = tx.list('task');
+      for (const n of networks) {
+        const users = networkUsers(services, tasks, n.id);
+        if (users.length > 0) {
+          throw new TsswarmError('NETWORK_IN_USE', {
+            name: n.spec.annotations.name,
+            users: `${users.length === 1 ? 'service' : 'services'} ${users.join(', ')}`,
+            services: users.join(','),
+          });
+        }
+      }
+      const removed = new Set<string>();
+      for (const n of networks) {
+        if (removed.has(n.id)) continue;
+        tx.delete('network', n.id);
+        removed.add(n.id);
+      }
+      return networks.map((n) => n.spec.annotations.name);
+    }));
+  }
+
+  /** The cluster's pools (set at init with --default-addr-pool), else the allocator's defaults. */
+  private pools(tx: ReadTx): ReturnType<typeof poolConfigOf> {
+    const cluster = tx.list('cluster')[0];
+    if (cluster !== undefined && cluster.defaultAddressPools.length > 0 && cluster.subnetSize > 0) {
+      return parsePoolConfig(cluster.defaultAddressPools, cluster.subnetSize);
+    }
+    return poolConfigOf(this.config);
+  }
+}
