@@ -27,6 +27,7 @@ import { ManagerRuntime } from './manager-runtime.js';
 import { createNodeExecutor } from './node-executor.js';
 import { NodeSession } from './node-session.js';
 import { NodeGossip, type NodeGossipInfo } from './node-gossip.js';
+import type { NodeNetworks } from './node-networks.js';
 import type { NodeTaskExecutor } from '../worker/executor/executor.js';
 import { acquirePidLock } from './pid-lock.js';
 import { newRandomId } from './random-id.js';
@@ -81,6 +82,8 @@ export class Daemon implements LocalDaemon {
   private nodeGossip: NodeGossip | undefined;
   /** Runs the tasks the managers assign here; its tasks outlive the daemon (adopted at start). */
   private executor: NodeTaskExecutor | undefined;
+  /** The tasks' overlay endpoints in gossip and the peers' in the dataplane (with the executor). */
+  private nodeNetworks: NodeNetworks | undefined;
   private initializing = false;
   /** A leave, promotion, demotion or renewal in progress: one at a time. */
   private transition: Promise<void> | undefined;
@@ -565,9 +568,8 @@ export class Daemon implements LocalDaemon {
     return this.nodeSession;
   }
 
-  networkView(_networkId: string): LocalNetworkView | undefined {
-    // Wired to the node's networks (gossip tables) by the node-networks work.
-    return undefined;
+  networkView(networkId: string): LocalNetworkView | undefined {
+    return this.nodeNetworks?.networkView(networkId);
   }
 
   gossipInfo(): NodeGossipInfo | undefined {
@@ -585,15 +587,21 @@ export class Daemon implements LocalDaemon {
     const swarm = this.state.swarm;
     if (swarm === undefined || this.nodeSession !== undefined) return;
     try {
-      this.executor ??= createNodeExecutor({
-        nodeId: this.state.nodeId, hostname: this.hostname, swarm, paths: this.paths, execRoot: this.opts.execRoot ?? '/run/tsswarm', logger: this.opts.logger,
-      });
+      if (this.executor === undefined) {
+        const tasks = createNodeExecutor({
+          nodeId: this.state.nodeId, hostname: this.hostname, swarm, paths: this.paths, execRoot: this.opts.execRoot ?? '/run/tsswarm', logger: this.opts.logger,
+        });
+        this.executor = tasks.executor;
+        this.nodeNetworks = tasks.networks;
+      }
       this.nodeSession = await NodeSession.start({
         nodeId: this.state.nodeId, swarm, hostname: this.hostname, engineVersion: this.opts.engineVersion, paths: this.paths,
         executor: this.executor, logSource: this.executor,
         logger: this.opts.logger, ...(joinedVia !== undefined ? { joinedVia } : {}),
       });
       this.nodeGossip = new NodeGossip({ nodeId: this.state.nodeId, advertiseHost: hostOf(swarm.advertiseAddr), session: this.nodeSession, logger: this.opts.logger });
+      const networks = this.nodeNetworks;
+      this.nodeGossip.onNode((node) => networks?.attach(node));
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'the dispatcher session did not start');
     }
@@ -616,6 +624,8 @@ export class Daemon implements LocalDaemon {
     // Each task's grace period applies; 60 s bounds a task that will not die.
     if (tasks === 'remove-tasks') await executor?.removeAll(60_000);
     await executor?.close();
+    this.nodeNetworks?.close();
+    this.nodeNetworks = undefined;
   }
 
   async stop(): Promise<void> {

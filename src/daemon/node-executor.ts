@@ -6,6 +6,7 @@ import { ProcessRuntime } from '../worker/runtime/process-runtime.js';
 import { DataplaneSandboxes } from '../worker/sandbox/dataplane-sandboxes.js';
 import type { DataRootPaths } from './data-root.js';
 import type { SwarmState } from './daemon-state.js';
+import { NodeNetworks } from './node-networks.js';
 
 export interface NodeExecutorOptions {
   readonly nodeId: string;
@@ -22,21 +23,39 @@ function hostOf(addr: string): string {
   return addr.replace(/^\[?(.*?)\]?:\d+$/, '$1');
 }
 
+export interface NodeTasks {
+  readonly executor: NodeTaskExecutor;
+  /** The tasks' overlay networks in gossip; attach the node's GossipNode to it as it comes. */
+  readonly networks: NodeNetworks;
+}
+
 /**
  * What runs this node's tasks: the executor over both runtimes, with one dataplane sandbox
- * per task (its own network namespace, reaching outside through docker_gwbridge). The
+ * per task (its own network namespace, reaching outside through docker_gwbridge, with one
+ * interface per overlay network it is attached to), and the node networks that publish those
+ * endpoints in gossip and turn the other nodes' into the overlays' forwarding entries. The
  * docker runtime is always offered: a task that asks for it on a host without an engine fails
  * with TASK_RUNTIME_UNAVAILABLE in `service ps`, as a missing image does.
  */
-export function createNodeExecutor(opts: NodeExecutorOptions): NodeTaskExecutor {
+export function createNodeExecutor(opts: NodeExecutorOptions): NodeTasks {
   const log = componentLogger(opts.logger, 'tasks');
-  const dataplane = createLinuxDataplane({ runDir: opts.execRoot, dataPathAddr: hostOf(opts.swarm.dataPathAddr) }, log);
-  return createTaskExecutor({
+  const vtep = hostOf(opts.swarm.dataPathAddr);
+  const dataplane = createLinuxDataplane({ runDir: opts.execRoot, dataPathAddr: vtep }, log);
+  // The sandboxes ask the networks for the remote endpoints, the networks follow the sandboxes.
+  const ref: { networks?: NodeNetworks } = {};
+  const sandboxes = new DataplaneSandboxes(dataplane, {
+    logger: log,
+    compose: (local) => ref.networks?.compose(local) ?? { networks: local.networks, sandboxes: local.sandboxes, remotes: [] },
+  });
+  const networks = new NodeNetworks({ nodeId: opts.nodeId, vtep, sandboxes, logger: opts.logger });
+  ref.networks = networks;
+  const executor = createTaskExecutor({
     nodeId: opts.nodeId,
     nodeHostname: opts.hostname,
     dataDir: opts.paths.root,
-    sandboxes: new DataplaneSandboxes(dataplane, { logger: log }),
+    sandboxes,
     runtimes: { PROCESS: new ProcessRuntime(), DOCKER: new DockerRuntime() },
     logger: opts.logger,
   });
+  return { executor, networks };
 }

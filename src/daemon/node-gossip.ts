@@ -77,6 +77,7 @@ export class NodeGossip {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly unsubscribe: Array<() => void>;
+  private readonly nodeListeners = new Set<(node: GossipNode | undefined) => void>();
 
   constructor(private readonly opts: NodeGossipOptions) {
     this.port = opts.port ?? GOSSIP_PORT;
@@ -126,6 +127,7 @@ export class NodeGossip {
         // Keys or seeds that changed while it bound.
         node.setKeys(this.keys);
         this.log.info({ addr: node.advertiseAddr, seeds: this.seeds }, 'gossip started');
+        this.announce(node);
       },
       (err: unknown) => {
         this.starting = false;
@@ -154,9 +156,30 @@ export class NodeGossip {
     };
   }
 
-  /** The running GossipNode (for the dataplane's tables later); undefined until it runs. */
+  /** The running GossipNode; undefined until it runs. */
   gossipNode(): GossipNode | undefined {
     return this.node;
+  }
+
+  /**
+   * Follows the running GossipNode: `listener` gets it when it starts (at once if it already
+   * runs) and undefined when it stops; what uses gossip (the node's networks) re-applies its
+   * state to each new node. Returns the unsubscribe function.
+   */
+  onNode(listener: (node: GossipNode | undefined) => void): () => void {
+    this.nodeListeners.add(listener);
+    if (this.node !== undefined) listener(this.node);
+    return () => this.nodeListeners.delete(listener);
+  }
+
+  private announce(node: GossipNode | undefined): void {
+    for (const l of this.nodeListeners) {
+      try {
+        l(node);
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'gossip node listener threw');
+      }
+    }
   }
 
   /** Leaves gracefully (others see "left") and closes the sockets. */
@@ -166,6 +189,8 @@ export class NodeGossip {
     if (this.retry !== undefined) this.clock.clearTimeout(this.retry);
     const node = this.node;
     this.node = undefined;
+    if (node !== undefined) this.announce(undefined);
+    this.nodeListeners.clear();
     await node?.leave().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'gossip leave failed'));
   }
 }

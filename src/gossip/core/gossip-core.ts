@@ -113,6 +113,20 @@ export class GossipCore {
     return this.tables.inNetwork(network);
   }
 
+  /**
+   * The active members (alive or suspect) whose latest record says they joined `network`,
+   * this node included while it is in it; sorted by ID. Read-only.
+   */
+  networkMembers(network: string): MemberView[] {
+    const ids = this.tables.networkNodes(network);
+    if (this.tables.inNetwork(network)) ids.push(this.id);
+    return ids
+      .map((id) => this.members.get(id))
+      .filter((m): m is Member => m !== undefined && active(m.state))
+      .map((m) => this.view(m))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   get healthScore(): number {
     return this.awareness.healthScore;
   }

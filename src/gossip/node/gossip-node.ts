@@ -178,6 +178,12 @@ export class GossipNode {
     return this.core.networks();
   }
 
+  /** The live members (alive or suspect) that joined `network`, this node too when it did. */
+  networkMembers(network: string): MemberView[] {
+    checkName('network', network);
+    return this.core.networkMembers(network);
+  }
+
   table(network: string, table: string): GossipTable {
     checkName('network', network);
     checkName('table', table);

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import type { LogLine } from '../runtime/runtime.js';
 import type { SandboxProvider } from '../sandbox/sandbox-provider.js';
 import { parseExecutorConfig, type ExecutorConfig } from './executor-config.js';
-import { TaskController, type ControllerDeps, type Runtimes } from './task-controller.js';
+import { TaskController, sandboxDetails, type ControllerDeps, type Runtimes } from './task-controller.js';
 import type { TaskExecutor } from './task-executor.js';
 import { TaskStore } from './task-store.js';
 
@@ -84,7 +84,11 @@ class Executor implements NodeTaskExecutor {
       this.log.warn({ taskId: id }, 'unreadable task record removed');
       await this.store.remove(id);
     }
-    this.deps.sandboxes.restore(records.filter((r) => r.sandbox === true).map((r) => r.task.id));
+    const holding = records.filter((r) => r.sandbox === true);
+    this.deps.sandboxes.restore(
+      holding.map((r) => r.task.id),
+      new Map(holding.map((r) => [r.task.id, sandboxDetails(r.task)])),
+    );
     for (const record of records) {
       // One record that cannot be adopted must not keep this node from running the others.
       try {

@@ -3,11 +3,12 @@ import type { Logger } from '../../log/logger.js';
 import { taskStateBefore, type Task, type TaskStatus } from '../../objects/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Observed, Runtime, RunSpec } from '../runtime/runtime.js';
-import type { SandboxProvider } from '../sandbox/sandbox-provider.js';
+import type { SandboxDetails, SandboxProvider } from '../sandbox/sandbox-provider.js';
 import { decide, type Decision, type Desired, type NextStatus, type TaskFacts } from './decide.js';
 import type { ExecutorConfig } from './executor-config.js';
 import { INITIAL_HEALTH, healthPolicy, nextHealth, type HealthPolicy, type HealthState } from './health.js';
 import { buildRunSpec } from './run-spec.js';
+import { taskName } from './templates.js';
 import type { TaskRecord, TaskStore } from './task-store.js';
 
 export type Runtimes = Partial<Record<Task['spec']['runtime'], Runtime>>;
@@ -31,6 +32,14 @@ interface Live {
   pid: number;
   containerId: string;
   startedAtMs: number;
+}
+
+/** A task's overlay attachments and who its endpoints belong to, as its sandbox needs them. */
+export function sandboxDetails(task: Task): SandboxDetails {
+  return {
+    attachments: task.networks ?? [],
+    owner: { taskName: taskName(task), serviceId: task.serviceId, serviceName: task.serviceAnnotations?.name ?? task.serviceId },
+  };
 }
 
 /** How long to wait before watching a task again after the runtime failed to answer. */
@@ -228,7 +237,7 @@ export class TaskController {
     // Recorded before asking: a sandbox half made by a failed ensure is still released.
     if (this.record.sandbox !== true) await this.save({ ...this.record, sandbox: true });
     // A docker task's sandbox is its container's own namespace, adopted once it runs (start()).
-    const netnsPath = this.spec.runtime === 'DOCKER' ? (this.record.netnsPath ?? '') : await this.deps.sandboxes.ensure(this.taskId);
+    const netnsPath = this.spec.runtime === 'DOCKER' ? (this.record.netnsPath ?? '') : await this.deps.sandboxes.ensure(this.taskId, sandboxDetails(this.record.task));
     if (this.record.netnsPath !== netnsPath) await this.save({ ...this.record, netnsPath });
     return buildRunSpec(this.record.task, this.deps.node, { netnsPath, taskDir: this.deps.store.dir(this.taskId) });
   }
@@ -254,7 +263,7 @@ export class TaskController {
       await this.save({ ...this.record, ref });
       const seen = await runtime.inspect(ref);
       if (this.spec.runtime === 'DOCKER' && seen.state === 'running') {
-        const netnsPath = await this.deps.sandboxes.ensure(this.taskId, { netnsFrom: `/proc/${seen.pid}/ns/net` });
+        const netnsPath = await this.deps.sandboxes.ensure(this.taskId, { netnsFrom: `/proc/${seen.pid}/ns/net`, ...sandboxDetails(this.record.task) });
         await this.save({ ...this.record, netnsPath });
       }
       this.observe(seen);

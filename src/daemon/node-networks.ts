@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { parseConfig } from '../config/parse-config.js';
+import type { DesiredState } from '../dataplane/model.js';
+import { errorMessage } from '../errors/index.js';
+import { GOSSIP_TABLES, type GossipListener, type GossipNode } from '../gossip/index.js';
+import { componentLogger, type Logger } from '../log/logger.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { LocalDesired, LocalEndpoint } from '../worker/sandbox/dataplane-sandboxes.js';
+import type { LocalNetworkView } from './local-network-view.js';
+import {
+  RemoteEndpointTable,
+  composeDesired,
+  gossipSteps,
+  networkView,
+  publication,
+  type Publication,
+} from './node-networks-state.js';
+
+export const nodeNetworksConfigSchema = z.object({
+  /**
+   * ms a change of remote endpoints waits before the dataplane reconciles it, so a burst (a
+   * bulk sync, a node's death withdrawing all its entries, a service scaled by 50) costs one
+   * reconcile: 50 ms is far below what a peer's table takes to spread (gossip rounds of
+   * 200 ms) and above the time one burst of events takes to arrive.
+   */
+  refreshDebounceMs: z.number().int().min(0).max(10_000).default(50),
+});
+export type NodeNetworksConfig = z.output<typeof nodeNetworksConfigSchema>;
+
+/** What the node networks need of the task sandboxes (DataplaneSandboxes). */
+export interface NodeSandboxes {
+  localEndpoints(): LocalEndpoint[];
+  onChange(listener: () => void): () => void;
+  refresh(): Promise<unknown>;
+}
+
+export interface NodeNetworksOptions {
+  readonly nodeId: string;
+  /** This node's data-path address: the VTEP its endpoints are reached at. */
+  readonly vtep: string;
+  readonly sandboxes: NodeSandboxes;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** NodeNetworksConfig input (validated; CONFIG_INVALID names every bad field). */
+  readonly config?: unknown;
+}
+
+/**
+ * The glue between the task sandboxes and gossip (Docker's networkdb as libnetwork's overlay
+ * driver uses it): the node is in gossip network N while it has a desired endpoint on N,
+ * with one endpoint-table entry per local endpoint (key: task ID); the other nodes' entries
+ * become the dataplane's remote endpoints, reconciled by a debounced `refresh()`. Gossip may
+ * come later than the tasks and may be replaced: `attach()` each GossipNode as it appears and
+ * the desired networks and entries are applied to it. Decisions are in node-networks-state.ts.
+ */
+export class NodeNetworks {
+  private node: GossipNode | undefined;
+  private offNode: (() => void) | undefined;
+  private readonly offSandboxes: () => void;
+  /** What the attached GossipNode holds of ours. */
+  private applied: Publication = new Map();
+  private readonly remotes: RemoteEndpointTable;
+  private timer: TimerHandle | undefined;
+  private closed = false;
+  private readonly cfg: NodeNetworksConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: NodeNetworksOptions) {
+    this.cfg = parseConfig('node networks', nodeNetworksConfigSchema, opts.config);
+    this.clock = opts.clock ?? systemClock;
+    this.log = componentLogger(opts.logger, 'node-networks');
+    this.remotes = new RemoteEndpointTable(opts.nodeId);
+    this.offSandboxes = opts.sandboxes.onChange(() => this.sync());
+  }
+
+  /** The dataplane's compose hook: the local sandboxes and networks plus the remote endpoints. */
+  readonly compose = (local: LocalDesired): DesiredState => composeDesired(local, this.remotes.remotes());
+
+  /**
+   * The GossipNode to work through (undefined when gossip stopped). A new node has joined
+   * nothing: the desired networks and entries are applied to it, and the remote endpoints are
+   * rebuilt from what it shows. Without a node the kernel keeps the last remote endpoints.
+   */
+  attach(node: GossipNode | undefined): void {
+    if (this.closed || node === this.node) return;
+    this.offNode?.();
+    this.offNode = undefined;
+    this.node = node;
+    this.applied = new Map();
+    if (node === undefined) return;
+    const listener: GossipListener = (e) => {
+      if (e.kind === 'table' && e.table === GOSSIP_TABLES.endpoints) this.onTableChange(e);
+      // An owner's death or return changes which entries are visible. The table events of
+      // that are not relied on alone: the visible entries are read again (see resync()).
+      if (e.kind === 'member') this.resync();
+    };
+    this.offNode = node.subscribe(listener);
+    this.sync();
+    // A new node knows no entries yet: the kernel keeps the remote endpoints it has (e.g. from
+    // before a daemon restart) until the first table events (the bulk sync) refresh them.
+    this.resync(false);
+  }
+
+  /** This node's gossip view of a network; undefined without gossip or when not in it. */
+  networkView(networkId: string): LocalNetworkView | undefined {
+    const node = this.node;
+    if (node === undefined || !node.networks().includes(networkId)) return undefined;
+    return networkView(this.opts.nodeId, node.networkMembers(networkId), node.table(networkId, GOSSIP_TABLES.endpoints).entries());
+  }
+
+  /** Stops following gossip and the sandboxes; what gossip holds goes with the node's gossip. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.offNode?.();
+    this.offNode = undefined;
+    this.offSandboxes();
+    this.node = undefined;
+  }
+
+  private onTableChange(c: { action: 'create' | 'update' | 'delete'; network: string; key: string; owner: string; value: Uint8Array }): void {
+    const r = this.remotes.apply(c);
+    if (r.invalid !== undefined) this.log.warn({ network: c.network, key: c.key, owner: c.owner, problem: r.invalid }, 'endpoint entry ignored');
+    if (r.changed) this.scheduleRefresh();
+  }
+
+  /**
+   * Rebuilds the remote endpoints from the visible entries of every network this node is in
+   * (oldest first, so the newest announcement of an address wins), and refreshes the
+   * dataplane when that changed them. Run on member changes: GossipCore currently emits no
+   * table events when an owner dies or returns (its reevaluateOwner runs after the member's
+   * state already changed), although entries() does hide a dead owner's entries.
+   */
+  private resync(refresh = true): void {
+    const node = this.node;
+    if (this.closed || node === undefined) return;
+    const before = JSON.stringify(this.remotes.remotes());
+    this.remotes.clear();
+    for (const network of node.networks()) {
+      const entries = [...node.table(network, GOSSIP_TABLES.endpoints).entries()].sort((a, b) => a.lamport - b.lamport);
+      for (const e of entries) this.remotes.apply({ action: 'create', network, key: e.key, owner: e.owner, value: e.value });
+    }
+    if (refresh && JSON.stringify(this.remotes.remotes()) !== before) this.scheduleRefresh();
+  }
+
+  /** Brings the attached GossipNode to the local endpoints' networks and entries. */
+  private sync(): void {
+    const node = this.node;
+    if (this.closed || node === undefined) return;
+    const desired = publication(this.opts.sandboxes.localEndpoints(), { nodeId: this.opts.nodeId, vtep: this.opts.vtep });
+    const steps = gossipSteps(desired, this.applied);
+    const applied = new Map([...this.applied].map(([n, m]) => [n, new Map(m)]));
+    try {
+      for (const network of steps.join) {
+        node.joinNetwork(network);
+        applied.set(network, new Map());
+        this.log.info({ network }, 'joined the network in gossip');
+      }
+      for (const p of steps.put) {
+        node.table(p.network, GOSSIP_TABLES.endpoints).put(p.key, new TextEncoder().encode(p.value));
+        applied.get(p.network)?.set(p.key, p.value);
+      }
+      for (const d of steps.delete) {
+        node.table(d.network, GOSSIP_TABLES.endpoints).delete(d.key);
+        applied.get(d.network)?.delete(d.key);
+      }
+      for (const network of steps.leave) {
+        node.leaveNetwork(network);
+        applied.delete(network);
+        this.log.info({ network }, 'left the network in gossip');
+      }
+    } catch (err) {
+      // A node that stopped under us: the next attach() applies everything again.
+      this.log.warn({ err: errorMessage(err) }, 'gossip did not take the node networks');
+    }
+    this.applied = applied;
+  }
+
+  private scheduleRefresh(): void {
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.closed) return;
+      this.opts.sandboxes.refresh().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'dataplane refresh failed'));
+    }, this.cfg.refreshDebounceMs);
+  }
+}
