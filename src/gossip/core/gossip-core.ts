@@ -527,7 +527,16 @@ export class GossipCore {
     this.members.changed();
     this.out.events.push({ kind: 'member', member: this.view(m) });
     const wasActive = before !== undefined && active(before);
-    if (wasActive !== active(m.state)) this.tables.reevaluateOwner(m.id);
+    if (wasActive !== active(m.state)) {
+      // The table store compares each entry's visibility before and after `change`: the state
+      // has already moved on, so put the old one back for the "before" look (a new member was
+      // not active), or a dead owner's entries would vanish from entries() without an event.
+      const after = m.state;
+      m.state = before ?? 'dead';
+      this.tables.reevaluateOwner(m.id, () => {
+        m.state = after;
+      });
+    }
   }
 
   private noteRevived(node: string): void {

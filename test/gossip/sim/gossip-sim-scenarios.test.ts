@@ -46,16 +46,24 @@ describe('gossip simulation scenarios', () => {
     expect(sim.runUntilTrue(() => membershipProblems(sim).length === 0 && tableProblems(sim, expected, ['net1']).length === 0, 180_000, 1_000)).toBe(true);
   }, 120_000);
 
-  it('withdraws a dead node\'s entries from every view and restores them when it returns', () => {
+  it('withdraws a dead node\'s entries from every view and restores them when it returns, with events', () => {
     const sim = formCluster(50, lan, 14);
+    // What a subscriber (the dataplane) is told of ep-7, per node: the last create/delete.
+    const told = new Map<string, string>();
+    sim.onEvent = (node, e) => {
+      if (e.kind === 'table' && e.key === 'ep-7') told.set(node, e.action === 'delete' ? 'gone' : 'there');
+    };
     sim.act('n7', (c, now) => c.put(now, 'net1', T, 'ep-7', enc('10.0.0.7')));
     sim.runFor(5_000);
     expect(sim.upNodes().every((n) => keysOn(sim, n.id).includes('ep-7'))).toBe(true);
     sim.partition([['n7']]); // n7 looks dead to the others but keeps its state
     expect(sim.runUntilTrue(() => sim.upNodes().every((n) => n.id === 'n7' || !keysOn(sim, n.id).includes('ep-7')), 30_000)).toBe(true);
     expect(keysOn(sim, 'n7')).toEqual(['ep-7']);
+    const others = sim.upNodes().filter((n) => n.id !== 'n7').map((n) => n.id);
+    expect(others.filter((id) => told.get(id) !== 'gone')).toEqual([]);
     sim.heal();
     expect(sim.runUntilTrue(() => sim.upNodes().every((n) => keysOn(sim, n.id).includes('ep-7')), 60_000)).toBe(true);
+    expect(others.filter((id) => told.get(id) !== 'there')).toEqual([]);
   }, 60_000);
 
   it('a restarted node catches up, and withdraws the entries it no longer has', () => {
