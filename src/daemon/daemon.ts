@@ -1,3 +1,4 @@
+import type { Network } from '../objects/index.js';
 import type { LocalNetworkView } from './local-network-view.js';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -24,7 +25,7 @@ import { renewNodeCertificate, type RenewedCertificate } from './renew-certifica
 import { LocalControl, type LocalDaemon } from './local-control.js';
 import { serveLocalSocket } from './local-socket.js';
 import { ManagerRuntime } from './manager-runtime.js';
-import { createNodeExecutor } from './node-executor.js';
+import { createNodeExecutor, type NodeTasks } from './node-executor.js';
 import { NodeSession } from './node-session.js';
 import { NodeGossip, type NodeGossipInfo } from './node-gossip.js';
 import type { NodeNetworks } from './node-networks.js';
@@ -84,6 +85,7 @@ export class Daemon implements LocalDaemon {
   private executor: NodeTaskExecutor | undefined;
   /** The tasks' overlay endpoints in gossip and the peers' in the dataplane (with the executor). */
   private nodeNetworks: NodeNetworks | undefined;
+  private nodeTasks: NodeTasks | undefined;
   private initializing = false;
   /** A leave, promotion, demotion or renewal in progress: one at a time. */
   private transition: Promise<void> | undefined;
@@ -572,6 +574,10 @@ export class Daemon implements LocalDaemon {
     return this.nodeNetworks?.networkView(networkId);
   }
 
+  localNetworks(): Network[] {
+    return this.nodeTasks?.localNetworks() ?? [];
+  }
+
   gossipInfo(): NodeGossipInfo | undefined {
     return this.nodeGossip?.info();
   }
@@ -593,6 +599,7 @@ export class Daemon implements LocalDaemon {
         });
         this.executor = tasks.executor;
         this.nodeNetworks = tasks.networks;
+        this.nodeTasks = tasks;
       }
       this.nodeSession = await NodeSession.start({
         nodeId: this.state.nodeId, swarm, hostname: this.hostname, engineVersion: this.opts.engineVersion, paths: this.paths,
@@ -626,6 +633,7 @@ export class Daemon implements LocalDaemon {
     await executor?.close();
     this.nodeNetworks?.close();
     this.nodeNetworks = undefined;
+    this.nodeTasks = undefined;
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Network } from '../objects/index.js';
 import type { LocalNetworkView } from './local-network-view.js';
 import { TsswarmError } from '../errors/index.js';
 import type {
@@ -33,6 +34,21 @@ export interface LocalDaemon {
   gossipInfo(): NodeGossipInfo | undefined;
   /** This node's gossip view of an overlay network; undefined when it has not joined it. */
   networkView(networkId: string): LocalNetworkView | undefined;
+  /** The overlay networks this node's tasks are attached to (a worker's knowledge of networks). */
+  localNetworks(): Network[];
+}
+
+/**
+ * Finds one of a worker's local networks as the managers find networks: exact ID, exact name
+ * (case-insensitive), then a unique ID prefix.
+ */
+function resolveLocalNetwork(networks: readonly Network[], ref: string): Network {
+  const exact = networks.find((n) => n.id === ref) ?? networks.find((n) => n.spec.annotations.name.toLowerCase() === ref.toLowerCase());
+  if (exact !== undefined) return exact;
+  const matches = ref === '' ? [] : networks.filter((n) => n.id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new TsswarmError('NETWORK_NOT_FOUND', { ref });
+  throw new TsswarmError('NETWORK_AMBIGUOUS', { ref, count: matches.length });
 }
 
 /** ms a call handed on to the leader may take. */
@@ -151,6 +167,8 @@ export class LocalControl implements ControlBackend {
     return this.route(this.requireManager('network create'), (b) => b.createNetwork(req));
   }
   listNetworks(req: ListNetworksRequest): Promise<ListNetworksResponse> {
+    // A worker lists the networks its tasks use, as a Docker worker does.
+    if (this.isWorkerInSwarm()) return Promise.resolve({ networks: this.daemon.localNetworks() });
     return this.route(this.requireManager('network ls'), (b) => b.listNetworks(req));
   }
   removeNetworks(req: RemoveNetworksRequest): Promise<RemoveNetworksResponse> {
@@ -163,7 +181,10 @@ export class LocalControl implements ControlBackend {
    * leader's). A node that has not joined the network shows none.
    */
   async getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse> {
-    const res = await this.route(this.requireManager('network inspect'), (b) => b.getNetwork({ ref: req.ref, verbose: false }));
+    // A worker knows the networks its tasks use (as allocated), and its own gossip view of them.
+    const res = this.isWorkerInSwarm()
+      ? { network: resolveLocalNetwork(this.daemon.localNetworks(), req.ref), localNodeId: '', peers: [], endpoints: [], services: [] }
+      : await this.route(this.requireManager('network inspect'), (b) => b.getNetwork({ ref: req.ref, verbose: false }));
     if (!req.verbose) return res;
     const view = this.daemon.networkView(res.network.id);
     return {
@@ -203,6 +224,10 @@ export class LocalControl implements ControlBackend {
   /** "self" is this daemon's node: resolved here, since the leader is another node. */
   private selfRef(ref: string): string {
     return ref === 'self' ? this.daemon.nodeId : ref;
+  }
+
+  private isWorkerInSwarm(): boolean {
+    return this.daemon.manager() === undefined && this.daemon.clusterId() !== undefined;
   }
 
   private requireManager(operation: string): ManagerRuntime {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { Network } from '../objects/index.js';
 import { createLinuxDataplane } from '../dataplane/dataplane.js';
 import { componentLogger, type Logger } from '../log/logger.js';
 import { createTaskExecutor, type NodeTaskExecutor } from '../worker/executor/executor.js';
@@ -27,6 +29,8 @@ export interface NodeTasks {
   readonly executor: NodeTaskExecutor;
   /** The tasks' overlay networks in gossip; attach the node's GossipNode to it as it comes. */
   readonly networks: NodeNetworks;
+  /** The overlay networks this node's tasks are attached to (what a worker knows of networks). */
+  localNetworks(): Network[];
 }
 
 /**
@@ -47,7 +51,7 @@ export function createNodeExecutor(opts: NodeExecutorOptions): NodeTasks {
     logger: log,
     compose: (local) => ref.networks?.compose(local) ?? { networks: local.networks, sandboxes: local.sandboxes, remotes: [] },
   });
-  const networks = new NodeNetworks({ nodeId: opts.nodeId, vtep, sandboxes, logger: opts.logger });
+  const networks = new NodeNetworks({ nodeId: opts.nodeId, vtep, sandboxes, logger: opts.logger, carryFile: join(opts.execRoot, 'overlay-remotes.json') });
   ref.networks = networks;
   const executor = createTaskExecutor({
     nodeId: opts.nodeId,
@@ -57,5 +61,5 @@ export function createNodeExecutor(opts: NodeExecutorOptions): NodeTasks {
     runtimes: { PROCESS: new ProcessRuntime(), DOCKER: new DockerRuntime() },
     logger: opts.logger,
   });
-  return { executor, networks };
+  return { executor, networks, localNetworks: () => sandboxes.localNetworks() };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { TsswarmError } from '../../errors/index.js';
+import type { Network, NetworkAttachment } from '../../objects/index.js';
 import type { Logger } from '../../log/logger.js';
 import { silentLogger } from '../../log/logger.js';
 import type { DataplaneConfig, DesiredState, EndpointSpec, NetworkSpec, SandboxSpec } from '../../dataplane/model.js';
@@ -43,6 +44,12 @@ interface Held {
   readonly netnsFrom: string | undefined;
   readonly networking: TaskNetworking;
   readonly owner: EndpointOwner | undefined;
+  /** The Network objects of its attachments, as the managers allocated them. */
+  readonly networkObjects: readonly Network[];
+}
+
+function networkObjectsOf(attachments: readonly NetworkAttachment[] | undefined): Network[] {
+  return (attachments ?? []).flatMap((a) => (a.network !== undefined ? [a.network] : []));
 }
 
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -77,7 +84,7 @@ export class DataplaneSandboxes implements SandboxProvider {
       const check = taskNetworking(d?.attachments ?? []);
       // Accepted before the restart; a record that no longer passes keeps its namespace without endpoints.
       if (!check.ok) this.log.warn({ taskId: id, networkId: check.networkId, reason: check.reason }, 'restored task keeps no overlay endpoints');
-      this.held.set(id, { netnsFrom: undefined, networking: check.ok ? check.value : NO_NETWORKING, owner: d?.owner });
+      this.held.set(id, { netnsFrom: undefined, networking: check.ok ? check.value : NO_NETWORKING, owner: d?.owner, networkObjects: check.ok ? networkObjectsOf(d?.attachments) : [] });
       changed = true;
     }
     const { conflicts } = this.plumbed();
@@ -108,6 +115,16 @@ export class DataplaneSandboxes implements SandboxProvider {
     return out;
   }
 
+  /**
+   * The overlay networks this node's tasks are attached to, as the managers allocated them
+   * (one per ID, sorted by ID): what a worker knows of networks (`network ls|inspect` there).
+   */
+  localNetworks(): Network[] {
+    const byNetworkId = new Map<string, Network>();
+    for (const h of this.held.values()) for (const n of h.networkObjects) if (!byNetworkId.has(n.id)) byNetworkId.set(n.id, n);
+    return [...byNetworkId.values()].sort(byId);
+  }
+
   /** Called (synchronously) whenever the desired sandboxes or their endpoints change. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -123,7 +140,12 @@ export class DataplaneSandboxes implements SandboxProvider {
     return this.serialize(async () => {
       const before = this.held.get(taskId);
       const networking = opts.attachments !== undefined ? this.checkAttachments(taskId, opts) : (before?.networking ?? NO_NETWORKING);
-      this.held.set(taskId, { netnsFrom: opts.netnsFrom ?? before?.netnsFrom, networking, owner: opts.owner ?? before?.owner });
+      this.held.set(taskId, {
+        netnsFrom: opts.netnsFrom ?? before?.netnsFrom,
+        networking,
+        owner: opts.owner ?? before?.owner,
+        networkObjects: opts.attachments !== undefined ? networkObjectsOf(opts.attachments) : (before?.networkObjects ?? []),
+      });
       this.changed();
       const report = await this.dataplane.reconciler.reconcile(this.compose(this.desiredLocal()));
       const missing = networking.networks.map((n) => n.id).filter((id) => !report.reached.networks.includes(id));

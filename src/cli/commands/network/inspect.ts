@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isTsswarmError } from '../../../errors/index.js';
 import { guarded } from '../guarded.js';
 import { withNetworkApi } from './network-api.js';
 import { inspectNetwork } from './network-view.js';
@@ -18,7 +19,16 @@ export function registerNetworkInspect(network: Command): void {
         const verbose = flags.verbose === true;
         const shown = await withNetworkApi(cmd, async (api) => {
           const found = await Promise.all(refs.map((ref) => api.getNetwork({ ref, verbose })));
-          const services = verbose ? (await api.listServices()).services : [];
+          // A worker holds no services: its view names them from the endpoints, without VIPs.
+          const services = verbose
+            ? await api.listServices().then(
+                (r) => r.services,
+                (err: unknown) => {
+                  if (isTsswarmError(err) && err.code === 'SWARM_NOT_MANAGER') return [];
+                  throw err;
+                },
+              )
+            : [];
           return found.map((res) => inspectNetwork(res, verbose, services));
         });
         process.stdout.write(`${JSON.stringify(shown, null, 4)}\n`);
