@@ -194,3 +194,15 @@ export function networkView(localNodeId: string, members: readonly MemberView[],
     endpoints: endpoints.sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0)),
   };
 }
+
+/**
+ * The remote endpoints to program while a restarted daemon's gossip has not caught up yet:
+ * the live ones, plus those the kernel was programmed with before the restart (`carried`)
+ * where no live one has that network and address. So a restart cuts no connection; the
+ * carried ones go when the catch-up time is over.
+ */
+export function withCarried(live: readonly RemoteEndpoint[], carried: readonly RemoteEndpoint[]): RemoteEndpoint[] {
+  const key = (r: RemoteEndpoint): string => `${r.network} ${r.ip}`;
+  const seen = new Set(live.map(key));
+  return [...live, ...carried.filter((r) => !seen.has(key(r)))];
+}

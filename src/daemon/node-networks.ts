@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { parseConfig } from '../config/parse-config.js';
-import type { DesiredState } from '../dataplane/model.js';
+import { existsSync, readFileSync } from 'node:fs';
+import type { DesiredState, RemoteEndpoint } from '../dataplane/model.js';
 import { errorMessage } from '../errors/index.js';
 import { GOSSIP_TABLES, type GossipListener, type GossipNode } from '../gossip/index.js';
 import { componentLogger, type Logger } from '../log/logger.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { LocalDesired, LocalEndpoint } from '../worker/sandbox/dataplane-sandboxes.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { LocalNetworkView } from './local-network-view.js';
 import {
   RemoteEndpointTable,
@@ -13,6 +15,7 @@ import {
   gossipSteps,
   networkView,
   publication,
+  withCarried,
   type Publication,
 } from './node-networks-state.js';
 
@@ -24,6 +27,13 @@ export const nodeNetworksConfigSchema = z.object({
    * 200 ms) and above the time one burst of events takes to arrive.
    */
   refreshDebounceMs: z.number().int().min(0).max(10_000).default(50),
+  /**
+   * ms after gossip first appears during which the remote endpoints programmed before a
+   * restart are kept beside the live ones (so the restart cuts no connection): joining
+   * through a seed and one bulk sync per network take a few round trips; 10 s also covers a
+   * retried join at the LAN profile's intervals.
+   */
+  carryOverMs: z.number().int().min(0).max(600_000).default(10_000),
 });
 export type NodeNetworksConfig = z.output<typeof nodeNetworksConfigSchema>;
 
@@ -43,6 +53,23 @@ export interface NodeNetworksOptions {
   readonly clock?: Clock;
   /** NodeNetworksConfig input (validated; CONFIG_INVALID names every bad field). */
   readonly config?: unknown;
+  /**
+   * Where the remote endpoints last programmed are kept for the next daemon (beside the
+   * namespaces, in the exec root: both are gone after a reboot). None: nothing carried over.
+   */
+  readonly carryFile?: string;
+}
+
+const carriedSchema = z.array(z.object({ network: z.string().min(1), ip: z.string().min(7), mac: z.string().min(11), vtep: z.string().min(7) }));
+
+function loadCarried(file: string | undefined, log: Logger): RemoteEndpoint[] {
+  if (file === undefined || !existsSync(file)) return [];
+  try {
+    return carriedSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    log.warn({ file, err: errorMessage(err) }, 'remote endpoints of the previous daemon unreadable; gossip rebuilds them');
+    return [];
+  }
 }
 
 /**
@@ -65,17 +92,46 @@ export class NodeNetworks {
   private readonly cfg: NodeNetworksConfig;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** The previous daemon's remote endpoints, kept until gossip has had time to catch up. */
+  private carried: RemoteEndpoint[];
+  private carryTimer: TimerHandle | undefined;
+  private lastSaved = '';
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeNetworksOptions) {
     this.cfg = parseConfig('node networks', nodeNetworksConfigSchema, opts.config);
     this.clock = opts.clock ?? systemClock;
     this.log = componentLogger(opts.logger, 'node-networks');
     this.remotes = new RemoteEndpointTable(opts.nodeId);
+    this.carried = loadCarried(opts.carryFile, this.log);
     this.offSandboxes = opts.sandboxes.onChange(() => this.sync());
   }
 
+  /** The remote endpoints to program now: the live ones, and the carried ones while they last. */
+  private currentRemotes(): RemoteEndpoint[] {
+    const live = this.remotes.remotes();
+    return this.carried.length === 0 ? live : withCarried(live, this.carried);
+  }
+
   /** The dataplane's compose hook: the local sandboxes and networks plus the remote endpoints. */
-  readonly compose = (local: LocalDesired): DesiredState => composeDesired(local, this.remotes.remotes());
+  readonly compose = (local: LocalDesired): DesiredState => {
+    const desired = composeDesired(local, this.currentRemotes());
+    this.save(desired.remotes);
+    return desired;
+  };
+
+  /** Keeps what is about to be programmed for the next daemon (only when it changed). */
+  private save(remotes: readonly RemoteEndpoint[]): void {
+    const file = this.opts.carryFile;
+    if (file === undefined) return;
+    const text = JSON.stringify(remotes);
+    if (text === this.lastSaved) return;
+    this.lastSaved = text;
+    // One write at a time (they share a temporary file), in the order of the reconciles.
+    this.saving = this.saving
+      .then(() => writeFileAtomic(file, text))
+      .catch((err: unknown) => this.log.warn({ file, err: errorMessage(err) }, 'remote endpoints not saved'));
+  }
 
   /**
    * The GossipNode to work through (undefined when gossip stopped). A new node has joined
@@ -96,6 +152,12 @@ export class NodeNetworks {
       if (e.kind === 'member') this.resync();
     };
     this.offNode = node.subscribe(listener);
+    if (this.carried.length > 0 && this.carryTimer === undefined) {
+      this.carryTimer = this.clock.setTimeout(() => {
+        this.carried = [];
+        this.scheduleRefresh();
+      }, this.cfg.carryOverMs);
+    }
     this.sync();
     // A new node knows no entries yet: the kernel keeps the remote endpoints it has (e.g. from
     // before a daemon restart) until the first table events (the bulk sync) refresh them.
@@ -112,6 +174,7 @@ export class NodeNetworks {
   /** Stops following gossip and the sandboxes; what gossip holds goes with the node's gossip. */
   close(): void {
     this.closed = true;
+    if (this.carryTimer !== undefined) this.clock.clearTimeout(this.carryTimer);
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.offNode?.();
