@@ -10,35 +10,17 @@ import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTsswarm, type CliResult } from '../../src/testbed/cli-runner.js';
-import { clusterDown, clusterUp, type ClusterState } from '../../src/testbed/cluster.js';
-import { daemonPaths, spawnHostDaemon, waitServing } from '../../src/testbed/host-daemon.js';
 import { processesIn } from '../../src/testbed/processes.js';
-import { compiledPath } from '../support/compiled.js';
+import { TestbedCluster, eventually } from '../support/testbed-cli.js';
 
 const execFileP = promisify(execFile);
-const ROOT = '/run/tsswarm-test';
 const NAME = 't-svc3';
 const SUBNET = '10.83.0.0/24';
-const bin = { node: process.execPath, mainJs: compiledPath(new URL('../../src/cli/main.ts', import.meta.url)) };
-
-let bed: ClusterState;
-
-function socketOf(host: string): string {
-  const d = bed.daemons.find((x) => x.host === host);
-  if (d === undefined) throw new Error(`no daemon on ${host}`);
-  return d.socket;
-}
-
-async function cli(host: string, ...args: string[]): Promise<CliResult> {
-  return runTsswarm(bin, socketOf(host), args, 120_000);
-}
-
-async function ok(host: string, ...args: string[]): Promise<string> {
-  const r = await cli(host, ...args);
-  if (r.code !== 0) throw new Error(`tsswarm ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const tc = new TestbedCluster(NAME, '/run/tsswarm-test');
+const cli = tc.cli.bind(tc);
+const ok = tc.ok.bind(tc);
+const killDaemon = tc.killDaemon.bind(tc);
+const restartDaemon = tc.restartDaemon.bind(tc);
 
 interface PsRow { ID: string; Name: string; Node: string; DesiredState: string; CurrentState: string; Error: string }
 
@@ -55,21 +37,9 @@ function perNode(rows: readonly PsRow[]): Record<string, number> {
   return counts;
 }
 
-/** Polls until `cond` holds; the deadline only guards against a hang. */
-async function eventually<T>(what: string, fn: () => Promise<T>, cond: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T = await fn();
-  while (!cond(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await fn();
-  }
-  return last;
-}
-
 /** PIDs of task processes running `sleep <marker>` in a host's namespaces (tasks live in sandboxes under its run dir). */
 async function taskPids(host: string, marker: string): Promise<number[]> {
-  const h = bed.hosts.find((x) => x.name === host)!;
+  const h = tc.bed.hosts.find((x) => x.name === host)!;
   const nsDir = `${h.runDir}/netns`;
   const files = await readdir(nsDir).catch(() => [] as string[]);
   const procs = await processesIn(files.map((f) => `${nsDir}/${f}`));
@@ -82,14 +52,14 @@ async function taskPids(host: string, marker: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  bed = await clusterUp({ name: NAME, nodes: 3, managers: 1, subnet: SUBNET, mtu: 1500, root: ROOT, bin });
+  await tc.up({ nodes: 3, managers: 1, subnet: SUBNET });
   // Issue 4 asks for a node's tasks to move within 5 s of its daemon's death at a 1 s period.
   await ok('h1', 'update', '--dispatcher-heartbeat', '1s');
   await eventually('3 ready nodes', () => ok('h1', 'node', 'ls', '--format', 'json'), (o) => o.trim().split('\n').filter((l) => l.includes('"Ready"')).length === 3);
 }, 240_000);
 
 afterAll(async () => {
-  await clusterDown(NAME, ROOT);
+  await tc.down();
 }, 120_000);
 
 describe('services on 3 hosts (process runtime)', () => {
@@ -127,8 +97,8 @@ describe('services on 3 hosts (process runtime)', () => {
     await ok('h3', 'leave');
     await eventually('h3 runs nothing after leaving', () => taskPids('h3', '100002'), (p) => p.length === 0);
     const token = (await ok('h1', 'join-token', '-q', 'worker')).trim();
-    const h1 = bed.hosts.find((h) => h.name === 'h1')!;
-    const h3 = bed.hosts.find((h) => h.name === 'h3')!;
+    const h1 = tc.bed.hosts.find((h) => h.name === 'h1')!;
+    const h3 = tc.bed.hosts.find((h) => h.name === 'h3')!;
     await ok('h3', 'join', '--token', token, '--advertise-addr', h3.address, `${h1.address}:2377`);
     await eventually('global task on the joined node', () => tasks('everywhere'), (t) => running(t).length === 3 && t.some((r) => r.Node === 'h3' && r.CurrentState.startsWith('Running')));
     expect(await taskPids('h3', '100002')).toHaveLength(1);
@@ -264,40 +234,4 @@ describe('services on 3 hosts (process runtime)', () => {
 async function docker(...args: string[]): Promise<string> {
   const { stdout } = await execFileP('docker', args);
   return stdout;
-}
-
-async function killDaemon(host: string): Promise<void> {
-  const d = bed.daemons.find((x) => x.host === host)!;
-  process.kill(d.pid, 'SIGKILL');
-  await eventually(`${host} daemon dead`, async () => {
-    try {
-      process.kill(d.pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, (dead) => dead);
-}
-
-async function restartDaemon(host: string, signal?: NodeJS.Signals): Promise<void> {
-  const d = bed.daemons.find((x) => x.host === host)!;
-  if (signal !== undefined) {
-    // A clean stop first; SIGKILL only if it hangs.
-    process.kill(d.pid, signal);
-    await eventually(`${host} daemon stopped`, async () => {
-      try {
-        process.kill(d.pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, (gone) => gone, 30_000).catch(() => killDaemon(host));
-  } else {
-    await killDaemon(host).catch(() => undefined);
-  }
-  const h = bed.hosts.find((x) => x.name === host)!;
-  const old = bed.daemons.find((x) => x.host === host)!;
-  const started = await spawnHostDaemon(bin, h, daemonPaths(bed, h), old.role, []);
-  await waitServing(bin, started, { name: NAME, timeoutMs: 60_000, pollMs: 100, cliTimeoutMs: 60_000, logTailLines: 20 });
-  bed = { ...bed, daemons: bed.daemons.map((x) => (x.host === host ? started.record : x)) };
 }

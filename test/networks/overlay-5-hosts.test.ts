@@ -1,6 +1,7 @@
 /**
- * Overlay networks end to end through the real CLI and daemons on 4 virtual hosts (a test bed:
- * a network namespace per host, one daemon each; h1 manages): `network create`, services with
+ * Overlay networks end to end through the real CLI and daemons of a 5-node cluster on virtual
+ * hosts (a test bed: a network namespace per host, one daemon each; h1 manages; h5 is drained
+ * and is in no network): `network create`, services with
  * `--network`, each task's sandbox with an address on its networks, the nodes' gossip endpoint
  * tables (`network inspect --verbose` on every node), VXLAN between hosts programmed from those
  * tables, isolation between networks, the overlay MTU, and a node that was cut off from gossip
@@ -10,54 +11,17 @@ import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTsswarm, type CliResult } from '../../src/testbed/cli-runner.js';
-import { clusterDown, clusterUp, type ClusterState } from '../../src/testbed/cluster.js';
-import { daemonPaths, spawnHostDaemon, waitServing } from '../../src/testbed/host-daemon.js';
-import { compiledPath } from '../support/compiled.js';
+import { TestbedCluster, eventually } from '../support/testbed-cli.js';
 
 const execFileP = promisify(execFile);
-const ROOT = '/run/tsswarm-test';
-const NAME = 't-ovl4';
+const tc = new TestbedCluster('t-ovl5', '/run/tsswarm-test');
 const SUBNET = '10.84.0.0/24';
-const bin = { node: process.execPath, mainJs: compiledPath(new URL('../../src/cli/main.ts', import.meta.url)) };
 /** Each task answers a TCP connection on this port with its hostname (its own UTS namespace). */
 const PORT = 7000;
 
-let bed: ClusterState;
-
-function socketOf(host: string): string {
-  const d = bed.daemons.find((x) => x.host === host);
-  if (d === undefined) throw new Error(`no daemon on ${host}`);
-  return d.socket;
-}
-
-function hostOf(name: string): ClusterState['hosts'][number] {
-  const h = bed.hosts.find((x) => x.name === name);
-  if (h === undefined) throw new Error(`no host ${name}`);
-  return h;
-}
-
-async function cli(host: string, ...args: string[]): Promise<CliResult> {
-  return runTsswarm(bin, socketOf(host), args, 120_000);
-}
-
-async function ok(host: string, ...args: string[]): Promise<string> {
-  const r = await cli(host, ...args);
-  if (r.code !== 0) throw new Error(`tsswarm ${args.join(' ')} on ${host} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Polls until `cond` holds; the deadline only guards against a hang. */
-async function eventually<T>(what: string, fn: () => Promise<T>, cond: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T = await fn();
-  while (!cond(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await fn();
-  }
-  return last;
-}
+const cli = tc.cli.bind(tc);
+const ok = tc.ok.bind(tc);
+const hostOf = tc.host.bind(tc);
 
 interface PsRow { ID: string; Name: string; Node: string; CurrentState: string }
 
@@ -114,7 +78,7 @@ async function verboseView(host: string, network: string): Promise<{ ips: string
   const peers = valuesOf(doc, 'Peers')
     .flatMap((p) => (Array.isArray(p) ? p : []))
     .map((p) => String((p as { IP?: unknown }).IP))
-    .map((ip) => bed.hosts.find((h) => h.address === ip)?.name ?? ip)
+    .map((ip) => tc.bed.hosts.find((h) => h.address === ip)?.name ?? ip)
     .sort();
   return { ips, peers };
 }
@@ -142,29 +106,12 @@ async function pingOk(fromNs: string, ip: string, ...extra: string[]): Promise<b
   return (await inNs(fromNs, 'ping', '-c', '1', '-W', '2', ...extra, ip)).code === 0;
 }
 
-async function restartDaemon(host: string): Promise<void> {
-  const d = bed.daemons.find((x) => x.host === host)!;
-  process.kill(d.pid, 'SIGKILL');
-  await eventually(`${host} daemon dead`, async () => {
-    try {
-      process.kill(d.pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, (dead) => dead);
-  const h = hostOf(host);
-  const started = await spawnHostDaemon(bin, h, daemonPaths(bed, h), d.role, []);
-  await waitServing(bin, started, { name: NAME, timeoutMs: 60_000, pollMs: 100, cliTimeoutMs: 60_000, logTailLines: 20 });
-  bed = { ...bed, daemons: bed.daemons.map((x) => (x.host === host ? started.record : x)) };
-}
-
 /** Cuts a host off from gossip (TCP and UDP 7946 both ways) with an nft table in its namespace. */
 async function blockGossip(host: string, on: boolean): Promise<void> {
   const ns = hostOf(host).nsPath;
   const rules = on
     ? [
-        'table inet t_ovl4_block {',
+        'table inet t_ovl5_block {',
         '  chain in {',
         '    type filter hook input priority -10;',
         '    tcp dport 7946 drop; udp dport 7946 drop; tcp sport 7946 drop; udp sport 7946 drop;',
@@ -176,21 +123,23 @@ async function blockGossip(host: string, on: boolean): Promise<void> {
         '}',
         '',
       ].join('\n')
-    : 'delete table inet t_ovl4_block\n';
+    : 'delete table inet t_ovl5_block\n';
   const { stderr } = await execFileP('sh', ['-c', `nsenter --net=${ns} nft -f - <<'EOF'\n${rules}EOF`]);
   if (stderr.trim() !== '') throw new Error(`nft on ${host}: ${stderr}`);
 }
 
 beforeAll(async () => {
-  bed = await clusterUp({ name: NAME, nodes: 4, managers: 1, subnet: SUBNET, mtu: 1500, root: ROOT, bin });
-  await eventually('4 ready nodes', () => ok('h1', 'node', 'ls', '--format', 'json'), (o) => o.trim().split('\n').filter((l) => l.includes('"Ready"')).length === 4);
+  await tc.up({ nodes: 5, managers: 1, subnet: SUBNET });
+  await eventually('5 ready nodes', () => ok('h1', 'node', 'ls', '--format', 'json'), (o) => o.trim().split('\n').filter((l) => l.includes('"Ready"')).length === 5);
+  // h5 stays out of every network: it must learn nothing of them.
+  await ok('h1', 'node', 'update', '--availability', 'drain', 'h5');
 }, 240_000);
 
 afterAll(async () => {
-  await clusterDown(NAME, ROOT);
+  await tc.down();
 }, 120_000);
 
-describe('overlay networks on 4 hosts', () => {
+describe('overlay networks on 5 hosts', () => {
   const server = ['busybox', 'nc', '-ll', '-p', String(PORT), '-e', 'hostname'];
   /** Task ID -> host, for the services below. */
   const where = new Map<string, string>();
@@ -207,7 +156,7 @@ describe('overlay networks on 4 hosts', () => {
   }, 60_000);
 
   it('gives tasks addresses on their networks and tells exactly the nodes of each network where they are', async () => {
-    // a: one task on each of h1, h2, h3 (spread; h4 excluded). b: on h3 and h4.
+    // a: one task on each of h1, h2, h3 (spread; h4 excluded, h5 drained). b: on h3 and h4.
     await ok('h1', 'service', 'create', '--detach', '--name', 'a', '--replicas', '3', '--network', 'neta', '--constraint', 'node.hostname!=h4', ...server);
     await ok('h1', 'service', 'create', '--detach', '--name', 'b', '--replicas', '2', '--network', 'netb', '--constraint', 'node.hostname!=h1', '--constraint', 'node.hostname!=h2', ...server);
     const a = await eventually('3 a tasks running', () => runningTasks('a'), (t) => t.length === 3);
@@ -226,12 +175,12 @@ describe('overlay networks on 4 hosts', () => {
       const v = await eventually(`${h} sees a's endpoints`, () => verboseView(h, 'neta'), (x) => x.ips.join() === aIps.join());
       expect(v.peers).toEqual(['h1', 'h2', 'h3']);
     }
-    expect(await endpointsKnownOutside('h4', 'neta')).toEqual([]);
+    for (const h of ['h4', 'h5']) expect(await endpointsKnownOutside(h, 'neta')).toEqual([]);
     for (const h of ['h3', 'h4']) {
       const v = await eventually(`${h} sees b's endpoints`, () => verboseView(h, 'netb'), (x) => x.ips.join() === bIps.join());
       expect(v.peers).toEqual(['h3', 'h4']);
     }
-    for (const h of ['h1', 'h2']) expect(await endpointsKnownOutside(h, 'netb')).toEqual([]);
+    for (const h of ['h1', 'h2', 'h5']) expect(await endpointsKnownOutside(h, 'netb')).toEqual([]);
   }, 240_000);
 
   it('carries TCP and ping between tasks on different hosts, at the overlay MTU, and keeps the networks apart', async () => {
@@ -275,7 +224,7 @@ describe('overlay networks on 4 hosts', () => {
     // The others learn of c, see h2 dead and withdraw its endpoint; h2 learns nothing.
     await eventually('h1 knows c, not h2\'s task', () => verboseView('h1', 'neta'), (x) => x.ips.includes(cIp) && !x.ips.includes(a2ip));
     expect((await verboseView('h2', 'neta')).ips).not.toContain(cIp);
-    await restartDaemon('h2');
+    await tc.restartDaemon('h2');
     await blockGossip('h2', false);
 
     const all = [...(await runningTasks('a')), ...c];
@@ -291,7 +240,7 @@ describe('overlay networks on 4 hosts', () => {
     for (const svc of ['a', 'b', 'c']) await cli('h1', 'service', 'rm', svc);
     await eventually('neta removable', () => cli('h1', 'network', 'rm', 'neta'), (r) => r.code === 0);
     await ok('h1', 'network', 'rm', 'netb');
-    for (const h of ['h1', 'h2', 'h3', 'h4']) {
+    for (const h of ['h1', 'h2', 'h3', 'h4', 'h5']) {
       await eventually(`${h} without overlay namespaces`, async () => (await readdir(`${hostOf(h).runDir}/netns`).catch(() => [] as string[])).filter((f) => f.startsWith('ov-') || f.startsWith('sb-')), (left) => left.length === 0);
     }
     expect(where.size).toBe(6);
