@@ -1,3 +1,4 @@
+import { closeScriptSession } from '../../src/dataplane/kernel/script-runner.js';
 import { runTsswarm, type CliResult, type TsswarmBinary } from '../../src/testbed/cli-runner.js';
 import { clusterDown, clusterUp, type ClusterState } from '../../src/testbed/cluster.js';
 import { daemonPaths, spawnHostDaemon, waitServing } from '../../src/testbed/host-daemon.js';
@@ -53,6 +54,8 @@ export class TestbedCluster {
 
   async down(): Promise<void> {
     await clusterDown(this.name, this.root);
+    // This test process's kernel helper shell and its temp dir (forks may end without 'exit').
+    closeScriptSession();
   }
 
   host(name: string): ClusterState['hosts'][number] {
