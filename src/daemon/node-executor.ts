@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors/index.js';
 import { join } from 'node:path';
 import type { Network } from '../objects/index.js';
 import { createLinuxDataplane } from '../dataplane/dataplane.js';
@@ -61,5 +62,11 @@ export function createNodeExecutor(opts: NodeExecutorOptions): NodeTasks {
     runtimes: { PROCESS: new ProcessRuntime(), DOCKER: new DockerRuntime() },
     logger: opts.logger,
   });
+  // Once the previous daemon's tasks are adopted, one reconcile repairs whatever a crash left
+  // half-done (the carried remote endpoints keep the overlays' forwarding entries meanwhile).
+  void executor
+    .ready()
+    .then(() => sandboxes.refresh())
+    .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'the startup reconcile failed; the next change retries it'));
   return { executor, networks, localNetworks: () => sandboxes.localNetworks() };
 }

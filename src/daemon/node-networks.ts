@@ -28,12 +28,19 @@ export const nodeNetworksConfigSchema = z.object({
    */
   refreshDebounceMs: z.number().int().min(0).max(10_000).default(50),
   /**
-   * ms after gossip first appears during which the remote endpoints programmed before a
-   * restart are kept beside the live ones (so the restart cuts no connection): joining
-   * through a seed and one bulk sync per network take a few round trips; 10 s also covers a
-   * retried join at the LAN profile's intervals.
+   * ms a network's remote endpoints programmed before a restart are kept once gossip shows a
+   * live peer in that network (so the restart cuts no connection): by then the peer's bulk
+   * sync, one TCP round trip, has brought the live entries; 3 s leaves room for retries.
    */
-  carryOverMs: z.number().int().min(0).max(600_000).default(10_000),
+  carrySettleMs: z.number().int().min(0).max(600_000).default(3_000),
+  /**
+   * ms after gossip appears when the carried endpoints go even without any peer in sight: a
+   * restarted sole manager has no seed and waits for the others to retry it (every 10 s at
+   * the LAN profile); after a minute the old entries are more likely stale than useful.
+   */
+  carryMaxMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  /** ms between two looks at whether the carried endpoints may go. */
+  carryCheckMs: z.number().int().min(10).max(60_000).default(500),
 });
 export type NodeNetworksConfig = z.output<typeof nodeNetworksConfigSchema>;
 
@@ -95,6 +102,9 @@ export class NodeNetworks {
   /** The previous daemon's remote endpoints, kept until gossip has had time to catch up. */
   private carried: RemoteEndpoint[];
   private carryTimer: TimerHandle | undefined;
+  private attachedAt: number | undefined;
+  /** Since when gossip has shown a live peer in each network that still has carried entries. */
+  private readonly peerSince = new Map<string, number>();
   private lastSaved = '';
   private saving: Promise<void> = Promise.resolve();
 
@@ -152,16 +162,41 @@ export class NodeNetworks {
       if (e.kind === 'member') this.resync();
     };
     this.offNode = node.subscribe(listener);
-    if (this.carried.length > 0 && this.carryTimer === undefined) {
-      this.carryTimer = this.clock.setTimeout(() => {
-        this.carried = [];
-        this.scheduleRefresh();
-      }, this.cfg.carryOverMs);
-    }
+    this.attachedAt ??= this.clock.now();
+    this.armCarryCheck();
     this.sync();
     // A new node knows no entries yet: the kernel keeps the remote endpoints it has (e.g. from
     // before a daemon restart) until the first table events (the bulk sync) refresh them.
     this.resync(false);
+  }
+
+  private armCarryCheck(): void {
+    if (this.closed || this.carried.length === 0 || this.carryTimer !== undefined) return;
+    this.carryTimer = this.clock.setTimeout(() => {
+      this.carryTimer = undefined;
+      this.checkCarried();
+      this.armCarryCheck();
+    }, this.cfg.carryCheckMs);
+  }
+
+  /** Drops a network's carried endpoints once a live peer there had time to sync, or at the latest after carryMaxMs. */
+  private checkCarried(): void {
+    const node = this.node;
+    if (node === undefined || this.attachedAt === undefined) return;
+    const now = this.clock.now();
+    const drop = new Set<string>();
+    for (const network of new Set(this.carried.map((r) => r.network))) {
+      const peers = node.networks().includes(network) ? node.networkMembers(network).filter((m) => m.id !== this.opts.nodeId) : [];
+      if (peers.length === 0) this.peerSince.delete(network);
+      else if (!this.peerSince.has(network)) this.peerSince.set(network, now);
+      const since = this.peerSince.get(network);
+      if ((since !== undefined && now - since >= this.cfg.carrySettleMs) || now - this.attachedAt >= this.cfg.carryMaxMs) drop.add(network);
+    }
+    if (drop.size === 0) return;
+    this.carried = this.carried.filter((r) => !drop.has(r.network));
+    for (const network of drop) this.peerSince.delete(network);
+    this.log.info({ networks: [...drop] }, 'remote endpoints of the previous daemon replaced by what gossip knows');
+    this.scheduleRefresh();
   }
 
   /** This node's gossip view of a network; undefined without gossip or when not in it. */

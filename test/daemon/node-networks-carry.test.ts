@@ -1,7 +1,8 @@
 /**
  * A restarted daemon cuts no overlay connection: the remote endpoints the previous daemon
  * programmed (kept in the exec root) stay in the kernel beside the live ones until gossip has
- * had its catch-up time, then only what gossip knows remains. Real DataplaneSandboxes and
+ * had its catch-up time (a live peer in the network for a while, or at most a minute), then
+ * only what gossip knows remains. Real DataplaneSandboxes and
  * reconciler over the recording fake kernel, a real GossipNode on loopback, time by hand.
  */
 import { randomBytes } from 'node:crypto';
@@ -65,7 +66,7 @@ function setup(carryFile: string): { kernel: FakeKernel; sandboxes: DataplaneSan
   const ref: { networks?: NodeNetworks } = {};
   const sandboxes = new DataplaneSandboxes({ config: cfg, reconciler: new Reconciler(kernel, cfg) }, { compose: (l) => ref.networks!.compose(l) });
   const networks = new NodeNetworks({
-    nodeId: 'carry-node1', vtep: '10.77.0.1', sandboxes, logger: silentLogger(), clock, carryFile, config: { carryOverMs: 10_000, refreshDebounceMs: 0 },
+    nodeId: 'carry-node1', vtep: '10.77.0.1', sandboxes, logger: silentLogger(), clock, carryFile, config: { carrySettleMs: 3_000, carryMaxMs: 60_000, carryCheckMs: 500, refreshDebounceMs: 0 },
   });
   ref.networks = networks;
   return { kernel, sandboxes, networks, clock };
@@ -101,10 +102,41 @@ describe('remote endpoints carried over a daemon restart', () => {
       await sandboxes.refresh();
       expect(overlayEntries(kernel)).toEqual(CARRIED_ENTRIES);
 
-      clock.advance(10_000);
+      // No peer in the network shows up: the carried entry stays until the longest wait.
+      clock.advance(30_000);
+      await sandboxes.refresh();
+      expect(overlayEntries(kernel)).toEqual(CARRIED_ENTRIES);
+      clock.advance(30_000);
       await until(() => overlayEntries(kernel).length === 0, 'carried entries removed');
       // What the next daemon would carry: nothing any more.
       await until(() => readFileSync(file, 'utf8') === '[]', 'the carry file emptied');
+    } finally {
+      networks.close();
+    }
+  });
+
+  it('replaces the carried endpoints by gossip\'s a little after a live peer shows up in the network', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsswarm-t-carry-'));
+    dirs.push(dir);
+    const file = join(dir, 'overlay-remotes.json');
+    writeFileSync(file, JSON.stringify([CARRIED]));
+    const { kernel, sandboxes, networks, clock } = setup(file);
+    try {
+      await sandboxes.ensure('task1', { attachments: [attach(NET1, '10.0.1.5/24')] });
+      const key = [new Uint8Array(randomBytes(32))];
+      const g1 = await GossipNode.start({ nodeId: 'carry-node1', bindAddr: '127.47.7.2', advertiseAddr: '127.47.7.2', port: 0, keys: key, seeds: [], profile: 'local' });
+      gossips.push(g1);
+      networks.attach(g1);
+      const g2 = await GossipNode.start({ nodeId: 'carry-node2', bindAddr: '127.47.7.3', advertiseAddr: '127.47.7.3', port: 0, keys: key, seeds: [g1.advertiseAddr], profile: 'local' });
+      gossips.push(g2);
+      g2.joinNetwork(NET1.id);
+      await until(() => g1.networkMembers(NET1.id).some((m) => m.id === 'carry-node2'), 'node 2 seen in the network');
+
+      clock.advance(500); // the peer is noticed
+      await sandboxes.refresh();
+      expect(overlayEntries(kernel)).toEqual(CARRIED_ENTRIES);
+      clock.advance(3_000); // and has had its settle time
+      await until(() => overlayEntries(kernel).length === 0, 'carried entries removed');
     } finally {
       networks.close();
     }

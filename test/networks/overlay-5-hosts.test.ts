@@ -7,7 +7,7 @@
  * tables, isolation between networks, the overlay MTU, and a node that was cut off from gossip
  * and restarted catching up. Everything is removed by clusterDown, also when a test fails.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +210,58 @@ describe('overlay networks on 5 hosts', () => {
     expect(await pingOk(b3, a3ip)).toBe(false);
     expect(await pingOk(b3, a2ip)).toBe(false);
   }, 120_000);
+
+  it('keeps an open connection across hosts, and never drops the forwarding entry, while both daemons restart', async () => {
+    const a = await runningTasks('a');
+    const a1 = a.find((t) => t.Node === 'h1')!;
+    const a2 = a.find((t) => t.Node === 'h2')!;
+    const a2ip = await overlayIp('h2', a2.ID, '10.60.1.');
+    const netaId = (JSON.parse(await ok('h1', 'network', 'inspect', 'neta')) as Array<{ Id: string }>)[0]!.Id;
+    const a2mac = `02:42:${a2ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+    const overlayOnH1 = `${hostOf('h1').runDir}/netns/ov-${netaId}`;
+    expect((await inNs(overlayOnH1, 'bridge', 'fdb', 'show')).out).toMatch(new RegExp(`${a2mac} dev vxlan\\d+ dst `));
+
+    // A long-lived TCP connection from a's task on h1 to a's task on h2 (both outlive daemons).
+    let received = '';
+    // (Both ends keep their stdin open: busybox nc ends the connection at EOF there.)
+    const server = spawn('nsenter', [`--net=${sandboxPath('h2', a2.ID)}`, 'busybox', 'nc', '-l', '-p', '7100'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    server.stdout.on('data', (b: Buffer) => (received += b.toString()));
+    await eventually('the server listens', () => inNs(sandboxPath('h2', a2.ID), 'ss', '-ltn'), (r) => r.out.includes(':7100'));
+    const client = spawn('nsenter', [`--net=${sandboxPath('h1', a1.ID)}`, 'busybox', 'nc', a2ip, '7100'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    let watching = true;
+    try {
+      client.stdin.write('before\n');
+      await eventually('a line across the hosts', async () => received, (r) => r.includes('before'));
+      // Watch h1's forwarding entry for the task on h2 while both daemons restart.
+      let polls = 0;
+      let missing = 0;
+      const watch = (async () => {
+        while (watching) {
+          const fdb = await inNs(overlayOnH1, 'bridge', 'fdb', 'show');
+          polls++;
+          // The VXLAN device's own entry (with the remote VTEP), not what br0 learned of that MAC.
+          if (fdb.code === 0 && !fdb.out.split('\n').some((l) => l.includes(a2mac) && l.includes(' dst '))) missing++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await tc.restartDaemon('h1');
+      await tc.restartDaemon('h2');
+      // Past the restarted daemons' catch-up: what is programmed now comes from gossip.
+      await eventually('h1 sees a\'s endpoints again', () => verboseView('h1', 'neta'), (x) => x.ips.includes(a2ip));
+      await new Promise((r) => setTimeout(r, 5_000));
+      client.stdin.write('after\n');
+      await eventually('the same connection carries on', async () => received, (r) => r.includes('after'));
+      watching = false;
+      await watch;
+      expect(polls).toBeGreaterThan(10);
+      expect(missing).toBe(0);
+      expect(client.exitCode).toBeNull();
+    } finally {
+      watching = false;
+      client.kill('SIGKILL');
+      server.kill('SIGKILL');
+    }
+  }, 240_000);
 
   it('a node cut off from gossip and restarted catches up with what changed meanwhile', async () => {
     await blockGossip('h2', true);
