@@ -28,8 +28,6 @@ import { ManagerRuntime } from './manager-runtime.js';
 import { createNodeExecutor, type NodeTasks } from './node-executor.js';
 import { NodeSession } from './node-session.js';
 import { NodeGossip, type NodeGossipInfo } from './node-gossip.js';
-import type { NodeNetworks } from './node-networks.js';
-import type { NodeTaskExecutor } from '../worker/executor/executor.js';
 import { acquirePidLock } from './pid-lock.js';
 import { newRandomId } from './random-id.js';
 
@@ -82,9 +80,10 @@ export class Daemon implements LocalDaemon {
   /** Gossip on 7946, started with the session (it waits for the session's keys). */
   private nodeGossip: NodeGossip | undefined;
   /** Runs the tasks the managers assign here; its tasks outlive the daemon (adopted at start). */
-  private executor: NodeTaskExecutor | undefined;
-  /** The tasks' overlay endpoints in gossip and the peers' in the dataplane (with the executor). */
-  private nodeNetworks: NodeNetworks | undefined;
+  /**
+   * The executor (its tasks outlive the daemon and are adopted at start) and the node networks
+   * (the tasks' overlay endpoints in gossip, the peers' in the dataplane).
+   */
   private nodeTasks: NodeTasks | undefined;
   private initializing = false;
   /** A leave, promotion, demotion or renewal in progress: one at a time. */
@@ -571,7 +570,7 @@ export class Daemon implements LocalDaemon {
   }
 
   networkView(networkId: string): LocalNetworkView | undefined {
-    return this.nodeNetworks?.networkView(networkId);
+    return this.nodeTasks?.networks.networkView(networkId);
   }
 
   localNetworks(): Network[] {
@@ -593,22 +592,16 @@ export class Daemon implements LocalDaemon {
     const swarm = this.state.swarm;
     if (swarm === undefined || this.nodeSession !== undefined) return;
     try {
-      if (this.executor === undefined) {
-        const tasks = createNodeExecutor({
-          nodeId: this.state.nodeId, hostname: this.hostname, swarm, paths: this.paths, execRoot: this.opts.execRoot ?? '/run/tsswarm', logger: this.opts.logger,
-        });
-        this.executor = tasks.executor;
-        this.nodeNetworks = tasks.networks;
-        this.nodeTasks = tasks;
-      }
+      const tasks = (this.nodeTasks ??= createNodeExecutor({
+        nodeId: this.state.nodeId, hostname: this.hostname, swarm, paths: this.paths, execRoot: this.opts.execRoot ?? '/run/tsswarm', logger: this.opts.logger,
+      }));
       this.nodeSession = await NodeSession.start({
         nodeId: this.state.nodeId, swarm, hostname: this.hostname, engineVersion: this.opts.engineVersion, paths: this.paths,
-        executor: this.executor, logSource: this.executor,
+        executor: tasks.executor, logSource: tasks.executor,
         logger: this.opts.logger, ...(joinedVia !== undefined ? { joinedVia } : {}),
       });
       this.nodeGossip = new NodeGossip({ nodeId: this.state.nodeId, advertiseHost: hostOf(swarm.advertiseAddr), session: this.nodeSession, logger: this.opts.logger });
-      const networks = this.nodeNetworks;
-      this.nodeGossip.onNode((node) => networks?.attach(node));
+      this.nodeGossip.onNode((node) => tasks.networks.attach(node));
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'the dispatcher session did not start');
     }
@@ -626,14 +619,12 @@ export class Daemon implements LocalDaemon {
     const session = this.nodeSession;
     this.nodeSession = undefined;
     await session?.stop();
-    const executor = this.executor;
-    this.executor = undefined;
-    // Each task's grace period applies; 60 s bounds a task that will not die.
-    if (tasks === 'remove-tasks') await executor?.removeAll(60_000);
-    await executor?.close();
-    this.nodeNetworks?.close();
-    this.nodeNetworks = undefined;
+    const node = this.nodeTasks;
     this.nodeTasks = undefined;
+    // Each task's grace period applies; 60 s bounds a task that will not die.
+    if (tasks === 'remove-tasks') await node?.executor.removeAll(60_000);
+    await node?.executor.close();
+    node?.networks.close();
   }
 
   async stop(): Promise<void> {

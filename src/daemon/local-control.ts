@@ -1,5 +1,3 @@
-import type { Network } from '../objects/index.js';
-import type { LocalNetworkView } from './local-network-view.js';
 import { TsswarmError } from '../errors/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
@@ -12,7 +10,10 @@ import type {
   CreateNetworkRequest, GetNetworkRequest, GetNetworkResponse, ListNetworksRequest, ListNetworksResponse, NetworkResponse,
   RemoveNetworksRequest, RemoveNetworksResponse,
 } from '../manager/controlapi/messages.js';
+import { resolveNetworkIn } from '../manager/controlapi/network-control.js';
+import type { Network } from '../objects/index.js';
 import type { SwarmState } from './daemon-state.js';
+import type { LocalNetworkView } from './local-network-view.js';
 import type { ManagerRuntime } from './manager-runtime.js';
 import type { NodeGossipInfo } from './node-gossip.js';
 
@@ -38,18 +39,6 @@ export interface LocalDaemon {
   localNetworks(): Network[];
 }
 
-/**
- * Finds one of a worker's local networks as the managers find networks: exact ID, exact name
- * (case-insensitive), then a unique ID prefix.
- */
-function resolveLocalNetwork(networks: readonly Network[], ref: string): Network {
-  const exact = networks.find((n) => n.id === ref) ?? networks.find((n) => n.spec.annotations.name.toLowerCase() === ref.toLowerCase());
-  if (exact !== undefined) return exact;
-  const matches = ref === '' ? [] : networks.filter((n) => n.id.startsWith(ref));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new TsswarmError('NETWORK_NOT_FOUND', { ref });
-  throw new TsswarmError('NETWORK_AMBIGUOUS', { ref, count: matches.length });
-}
 
 /** ms a call handed on to the leader may take. */
 const FORWARD_DEADLINE_MS = 10_000;
@@ -183,7 +172,7 @@ export class LocalControl implements ControlBackend {
   async getNetwork(req: GetNetworkRequest): Promise<GetNetworkResponse> {
     // A worker knows the networks its tasks use (as allocated), and its own gossip view of them.
     const res = this.isWorkerInSwarm()
-      ? { network: resolveLocalNetwork(this.daemon.localNetworks(), req.ref), localNodeId: '', peers: [], endpoints: [], services: [] }
+      ? { network: resolveNetworkIn(this.daemon.localNetworks(), req.ref), localNodeId: '', peers: [], endpoints: [], services: [] }
       : await this.route(this.requireManager('network inspect'), (b) => b.getNetwork({ ref: req.ref, verbose: false }));
     if (!req.verbose) return res;
     const view = this.daemon.networkView(res.network.id);

@@ -59,6 +59,15 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A carry file, as a previous daemon left it, in a temp dir the test removes. */
+function carryFileWith(content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsswarm-t-carry-'));
+  dirs.push(dir);
+  const file = join(dir, 'overlay-remotes.json');
+  writeFileSync(file, content);
+  return file;
+}
+
 function setup(carryFile: string): { kernel: FakeKernel; sandboxes: DataplaneSandboxes; networks: NodeNetworks; clock: HandClock } {
   const kernel = new FakeKernel();
   const clock = new HandClock();
@@ -86,10 +95,7 @@ function overlayEntries(kernel: FakeKernel): string[] {
 
 describe('remote endpoints carried over a daemon restart', () => {
   it('keeps the previous daemon\'s remote endpoints until gossip has had its catch-up time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsswarm-t-carry-'));
-    dirs.push(dir);
-    const file = join(dir, 'overlay-remotes.json');
-    writeFileSync(file, JSON.stringify([CARRIED]));
+    const file = carryFileWith(JSON.stringify([CARRIED]));
     const { kernel, sandboxes, networks, clock } = setup(file);
     try {
       await sandboxes.ensure('task1', { attachments: [attach(NET1, '10.0.1.5/24')] });
@@ -116,10 +122,7 @@ describe('remote endpoints carried over a daemon restart', () => {
   });
 
   it('replaces the carried endpoints by gossip\'s a little after a live peer shows up in the network', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsswarm-t-carry-'));
-    dirs.push(dir);
-    const file = join(dir, 'overlay-remotes.json');
-    writeFileSync(file, JSON.stringify([CARRIED]));
+    const file = carryFileWith(JSON.stringify([CARRIED]));
     const { kernel, sandboxes, networks, clock } = setup(file);
     try {
       await sandboxes.ensure('task1', { attachments: [attach(NET1, '10.0.1.5/24')] });
@@ -143,10 +146,7 @@ describe('remote endpoints carried over a daemon restart', () => {
   });
 
   it('starts from nothing when the carry file is unreadable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsswarm-t-carry-'));
-    dirs.push(dir);
-    const file = join(dir, 'overlay-remotes.json');
-    writeFileSync(file, '{"torn');
+    const file = carryFileWith('{"torn');
     const { kernel, sandboxes, networks } = setup(file);
     try {
       await sandboxes.ensure('task1', { attachments: [attach(NET1, '10.0.1.5/24')] });

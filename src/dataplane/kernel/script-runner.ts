@@ -262,20 +262,28 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The work dirs in the temp dir with the PID in their name (NaN: a name from an older build). */
+function workDirs(): Array<{ readonly name: string; readonly pid: number }> {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(WORK_DIR_PREFIX)).map((name) => ({ name, pid: Number(/^tsswarm-k-(\d+)-/.exec(name)?.[1] ?? NaN) }));
+}
+
+/** Other processes that still run and own a work dir (a test run waits for them to end). */
+export function liveWorkDirOwners(): number[] {
+  return workDirs().filter((d) => Number.isInteger(d.pid) && d.pid !== process.pid && processAlive(d.pid)).map((d) => d.pid);
+}
+
 /**
  * Removes the work dirs of processes that no longer run (tsswarm-k-PID-XXXXXX in the temp
  * dir; a name without a PID is from an older build and removed as well).
  */
 export function sweepStaleWorkDirs(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(WORK_DIR_PREFIX)) continue;
-    const pid = Number(/^tsswarm-k-(\d+)-/.exec(name)?.[1] ?? NaN);
+  for (const { name, pid } of workDirs()) {
     if (pid === process.pid || (Number.isInteger(pid) && processAlive(pid))) continue;
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }

@@ -12,11 +12,17 @@ import { newObjectId } from './object-id.js';
  * ID prefix. Throws NETWORK_NOT_FOUND or NETWORK_AMBIGUOUS.
  */
 export function resolveNetwork(tx: ReadTx, ref: string): Network {
-  const byId = tx.get('network', ref);
-  if (byId !== undefined) return byId;
-  const byName = tx.getByName('network', ref);
-  if (byName !== undefined) return byName;
-  const matches = ref === '' ? [] : tx.list('network').filter((n) => n.id.startsWith(ref));
+  return tx.get('network', ref) ?? tx.getByName('network', ref) ?? byUniquePrefix(tx.list('network'), ref);
+}
+
+/** resolveNetwork over a list (a worker's networks, as its tasks' attachments carry them). */
+export function resolveNetworkIn(networks: readonly Network[], ref: string): Network {
+  const name = ref.toLowerCase();
+  return networks.find((n) => n.id === ref) ?? networks.find((n) => n.spec.annotations.name.toLowerCase() === name) ?? byUniquePrefix(networks, ref);
+}
+
+function byUniquePrefix(networks: readonly Network[], ref: string): Network {
+  const matches = ref === '' ? [] : networks.filter((n) => n.id.startsWith(ref));
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new TsswarmError('NETWORK_NOT_FOUND', { ref });
   throw new TsswarmError('NETWORK_AMBIGUOUS', { ref, count: matches.length });
