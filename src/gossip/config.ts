@@ -56,6 +56,11 @@ export const gossipConfigSchema = z.object({
   // 60 s between re-checks of the seed addresses: a seed that is not an alive member is
   // pushed-pulled again (networkdb re-checks its bootstrap managers every 60 s).
   rejoinIntervalMs: z.number().int().min(100).default(60_000),
+  // 5 s at least between two push-pulls with the same stranger: a member we do not know (or
+  // think dead) that probes us is pushed-pulled at once, so a restarted node with no seed of
+  // its own (a sole manager) learns the cluster from the first probe it gets; a burst of
+  // probes from it costs one sync.
+  strangerSyncBackoffMs: z.number().int().min(0).default(5_000),
   // 24 h before a dead member is forgotten (networkdb's value): until then it is retried and
   // its table entries are kept, hidden, so they come back the moment it does.
   deadMemberReapMs: z.number().int().min(0).default(24 * 60 * 60 * 1_000),
@@ -88,6 +93,7 @@ export const gossipProfiles = {
     bulkSyncIntervalMs: 5_000,
     reconnectIntervalMs: 1_000,
     rejoinIntervalMs: 2_000,
+    strangerSyncBackoffMs: 1_000,
     reapIntervalMs: 500,
     streamTimeoutMs: 2_000,
   } as GossipConfigInput,

@@ -55,6 +55,14 @@ export class GossipCore {
   private join: { seeds: string[]; waiting: Set<number>; contacted: number } | undefined;
   private seeds: string[] = [];
   private readonly revived = new Map<string, Set<string>>();
+  /**
+   * Networks joined whose tables no member has answered a bulk sync for yet: a node that joins
+   * before it knows any member of the network (a restarted node, a sole manager) pulls them as
+   * soon as it learns of one, however it learns of it.
+   */
+  private readonly unsyncedNetworks = new Set<string>();
+  /** address -> when a stranger there was last pushed-pulled (see syncStranger). */
+  private readonly strangerSyncs = new Map<string, number>();
   private leaving = false;
   private nextGossipAt: number;
   private nextPushPullAt: number;
@@ -145,6 +153,7 @@ export class GossipCore {
   discardPendingBroadcasts(): void {
     this.memberQueue.clear();
     for (const q of this.tableQueues.values()) q.clear();
+    this.unsyncedNetworks.clear();
   }
 
   /** Everything produced since the last drain. */
@@ -189,7 +198,9 @@ export class GossipCore {
     if (ev === undefined) return;
     this.broadcastMember(`net:${this.id}:${network}`, ev);
     // Pull the network's tables from a few of its members: any one has them all once the
-    // network has converged, and more than one covers a member that is itself behind.
+    // network has converged, and more than one covers a member that is itself behind. With no
+    // member known yet, the gossip rounds retry until one answers (pullUnsyncedNetworks).
+    this.unsyncedNetworks.add(network);
     this.bulkSyncSome(network, this.cfg.gossipNodes);
   }
 
@@ -198,6 +209,7 @@ export class GossipCore {
     const ev = this.tables.leaveNetwork(network);
     if (ev === undefined) return;
     this.tableQueues.delete(network);
+    this.unsyncedNetworks.delete(network);
     this.broadcastMember(`net:${this.id}:${network}`, ev);
   }
 
@@ -289,6 +301,7 @@ export class GossipCore {
       if (pending.join || wasDead === 'dead' || wasDead === undefined) this.syncNetworksWith(m.from);
     } else if (pending.kind === 'bulk-sync' && m.type === 'BulkSync' && m.reply && m.network === pending.network) {
       this.mergeEntries(now, m.entries, false);
+      this.unsyncedNetworks.delete(m.network);
     } else if (pending.kind === 'ping' && m.type === 'Ack') {
       this.prober.ackReceived(m.seq);
     } else if (pending.kind === 'verify' && m.type === 'Alive' && m.node === pending.node) {
@@ -339,6 +352,7 @@ export class GossipCore {
       }
     }
     if (now >= this.nextGossipAt) {
+      this.pullUnsyncedNetworks();
       this.gossip(now);
       this.nextGossipAt = now + this.cfg.gossipIntervalMs;
     }
@@ -377,9 +391,11 @@ export class GossipCore {
           return;
         }
         this.sendWithPiggyback(m.sourceAddr, encodeMessage({ type: 'Ack', seq: m.seq }));
+        this.syncStranger(now, m.source, m.sourceAddr);
         return;
       case 'IndirectPing':
         this.prober.relay(now, m);
+        this.syncStranger(now, m.source, m.sourceAddr);
         return;
       case 'Ack':
         this.prober.onAck(m.seq);
@@ -557,6 +573,21 @@ export class GossipCore {
     this.revived.clear();
   }
 
+  /**
+   * A member that probes us but that we do not know, or think dead, knows the cluster: pull it
+   * all from that member. Without this a restarted node with no seed (a sole manager) waits
+   * for some periodic push-pull to pick it, up to a full push-pull interval per member.
+   */
+  private syncStranger(now: number, node: string, addr: string): void {
+    if (node === this.id || this.leaving) return;
+    const known = this.members.get(node);
+    if (known !== undefined && known.state !== 'dead') return;
+    const last = this.strangerSyncs.get(addr);
+    if (last !== undefined && now - last < this.cfg.strangerSyncBackoffMs) return;
+    this.strangerSyncs.set(addr, now);
+    this.startPushPull(addr, false);
+  }
+
   private syncNetworksWith(node: string): void {
     const m = this.members.get(node);
     if (m === undefined) return;
@@ -564,6 +595,13 @@ export class GossipCore {
       if (this.tables.nodeInNetwork(node, network)) this.startBulkSync(m.addr, network);
       else this.bulkSyncSome(network, 1);
     }
+  }
+
+  private pullUnsyncedNetworks(): void {
+    if (this.unsyncedNetworks.size === 0) return;
+    const pulling = new Set<string>();
+    for (const p of this.pendingStreams.values()) if (p.kind === 'bulk-sync') pulling.add(p.network);
+    for (const network of this.unsyncedNetworks) if (!pulling.has(network)) this.bulkSyncSome(network, this.cfg.gossipNodes);
   }
 
   /** Bulk-syncs a network with up to k random alive members of it. */
@@ -677,6 +715,7 @@ export class GossipCore {
     }
     this.members.removeAll(forgotten);
     this.tables.reap(now, this.cfg.tombstoneReapMs, forgotten);
+    for (const [addr, at] of this.strangerSyncs) if (now - at >= this.cfg.strangerSyncBackoffMs) this.strangerSyncs.delete(addr);
   }
 
   // ---- sending -----------------------------------------------------------------------------
