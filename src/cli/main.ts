@@ -12,6 +12,7 @@ import { registerNetworkCommands } from './commands/network/index.js';
 import { registerNodeCommands } from './commands/node/index.js';
 import { registerServiceCommands } from './commands/service/index.js';
 import { registerUpdate } from './commands/update.js';
+import { registerWhoami } from './commands/whoami.js';
 import { tsswarmVersion } from './version.js';
 
 const program = new Command()
@@ -33,5 +34,6 @@ registerNodeCommands(program);
 registerServiceCommands(program);
 registerNetworkCommands(program);
 registerClusterCommands(program);
+registerWhoami(program);
 
 await program.parseAsync(process.argv);

@@ -416,6 +416,13 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'INVALID_ARGUMENT',
   },
+  WHOAMI_LISTEN_FAILED: {
+    what: 'whoami cannot listen on TCP port {port}',
+    why: '{reason}',
+    fix: 'choose a free port with --port (0 picks one), or stop what holds it',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
 
   // ---- store (src/manager/store) -------------------------------------------------------
   STORE_NOT_FOUND: {
