@@ -2,11 +2,16 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { LinuxKernel } from './kernel/linux-kernel.js';
 import { parseDataplaneConfig, type DataplaneConfig } from './model.js';
-import { OVERLAY_NS_SYSCTLS } from './plan/compile-target.js';
+import { OVERLAY_NS_SYSCTLS, localnetSysctl } from './plan/compile-target.js';
 import { Reconciler } from './reconciler.js';
 
-/** The host sysctls the dataplane sets and reads back. */
-export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward'] as const;
+/**
+ * The host sysctls the dataplane sets and reads back: forwarding (gwbridge, routing mesh) and
+ * route_localnet on the gwbridge (the routing mesh's 127.0.0.1:PORT is DNAT-ed out through it).
+ */
+export function managedSysctls(cfg: DataplaneConfig): string[] {
+  return ['net.ipv4.ip_forward', localnetSysctl(cfg)];
+}
 
 export interface Dataplane {
   readonly config: DataplaneConfig;
@@ -20,7 +25,7 @@ export function createLinuxDataplane(input: unknown, logger?: Logger): Dataplane
   const kernel = new LinuxKernel({
     netnsDir: join(config.runDir, 'netns'),
     hostNsPath: config.hostNsPath,
-    sysctls: MANAGED_SYSCTLS,
+    sysctls: managedSysctls(config),
     overlaySysctls: OVERLAY_NS_SYSCTLS,
   });
   return { config, kernel, reconciler: new Reconciler(kernel, config, logger !== undefined ? { logger } : {}) };

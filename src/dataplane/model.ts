@@ -28,6 +28,33 @@ export interface EndpointSpec {
   readonly mac: string;
 }
 
+export interface PublishedPortSpec {
+  readonly protocol: 'tcp' | 'udp';
+  /** The port clients connect to on every host (1-65535). */
+  readonly published: number;
+  /** The port the tasks listen on (1-65535). */
+  readonly target: number;
+}
+
+/** One service's load balancer inside one sandbox: each new connection to a frontend goes to one backend. */
+export interface LoadBalancerSpec {
+  /** The service's ID: keys its rules (stable across reconciles). */
+  readonly service: string;
+  /**
+   * A service VIP: connections FROM this sandbox to this address (tcp/udp, any port) are
+   * DNAT-ed to one backend, same port (Docker's VIP mode, done in the client's own sandbox as
+   * Docker did before 18.09: no extra hop).
+   */
+  readonly vip?: string;
+  /**
+   * Published ports (the ingress sandbox only): connections ARRIVING at the sandbox on
+   * `published` are DNAT-ed to one backend's `target` port.
+   */
+  readonly ports?: readonly PublishedPortSpec[];
+  /** Task addresses (any order). Empty: connections to the frontend are refused at once. */
+  readonly backends: readonly string[];
+}
+
 export interface SandboxSpec {
   /** The sandbox (task) ID; names its namespace. */
   readonly id: string;
@@ -42,6 +69,15 @@ export interface SandboxSpec {
    * and the interfaces it added, never the namespace or anything else in it.
    */
   readonly netnsFrom?: string;
+  /** Load balancers programmed in this sandbox's namespace (an nft table of its own). */
+  readonly loadBalancers?: readonly LoadBalancerSpec[];
+  /**
+   * Docker's ingress_sbox (at most one sandbox per node): it forwards, masquerades what it
+   * sends out of its overlay endpoints (so replies come back through it), and the host
+   * namespace DNATs every published port of its load balancers, for connections to any local
+   * address of the host (127.0.0.1 too), to this sandbox's docker_gwbridge address.
+   */
+  readonly ingress?: boolean;
 }
 
 export interface RemoteEndpoint {
@@ -85,6 +121,8 @@ export const dataplaneConfigSchema = z.object({
   hostNsPath: z.string().optional(),
   /** nft table (family ip) holding the gwbridge's masquerade and isolation rules. */
   nftTable: z.string().min(1).default('tsswarm'),
+  /** nft table (family ip) in the host namespace holding the routing mesh's DNAT of published ports. */
+  ingressNftTable: z.string().min(1).default('tsswarm-ingress'),
 });
 
 export type DataplaneConfig = z.output<typeof dataplaneConfigSchema>;

@@ -54,3 +54,15 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export function validId(id: string): boolean {
   return ID.test(id);
 }
+
+/** The nft table (family ip) of a sandbox's load balancers, in the sandbox's own namespace. */
+export const LB_NFT_TABLE = 'tsswarm-lb';
+
+/**
+ * An nft rule's key (written as its comment, read back to compare): a label for people and 8
+ * hex digits of the rule's text, so that a changed rule has another key. At most 128 bytes
+ * (nft's comment limit): the label holds at most a 64-character ID and a few short words.
+ */
+export function ruleKey(label: string, rule: string): string {
+  return `${label} ${createHash('sha256').update(rule).digest('hex').slice(0, 8)}`;
+}

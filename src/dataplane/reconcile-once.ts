@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANAGED_SYSCTLS } from './dataplane.js';
+import { managedSysctls } from './dataplane.js';
 import { OVERLAY_NS_SYSCTLS } from './plan/compile-target.js';
 import { LinuxKernel } from './kernel/linux-kernel.js';
 import { parseDataplaneConfig, type DesiredState } from './model.js';
@@ -23,7 +23,7 @@ const pauseAt = process.env.TSSWARM_DATAPLANE_PAUSE_AFTER_STAGE;
 const kernel = new LinuxKernel({
   netnsDir: join(config.runDir, 'netns'),
   hostNsPath: config.hostNsPath,
-  sysctls: MANAGED_SYSCTLS,
+  sysctls: managedSysctls(config),
   overlaySysctls: OVERLAY_NS_SYSCTLS,
   afterStage: async (stage) => {
     if (pauseAt !== undefined && Number(pauseAt) === stage) {

@@ -11,13 +11,18 @@ import {
   type NsState,
   type OpResult,
   type ReadDepth,
+  type ReadExtras,
 } from './kernel/types.js';
 import type { DataplaneConfig, DesiredState } from './model.js';
 import { overlayNs, sandboxNs } from './naming.js';
 import { compileTarget, recompileRemotes, type Compiled } from './plan/compile-target.js';
 import { plan } from './plan/planner.js';
-import type { TargetNs, TargetState } from './plan/target.js';
+import { lbItem } from './plan/load-balancer.js';
+import { nftKeys, type TargetNftTable, type TargetNs, type TargetState } from './plan/target.js';
 import { SignatureTracker, type Signatures } from './signatures.js';
+
+/** Read back in the ingress sandbox, which forwards. */
+const INGRESS_NS_SYSCTLS: readonly string[] = ['net.ipv4.ip_forward'];
 
 export interface ReconcileError {
   readonly item: string;
@@ -36,6 +41,8 @@ export interface ReconcileReport {
     readonly sandboxes: string[];
     readonly remotes: number;
     readonly gwbridge: boolean;
+    /** Load balancers in place, as "SANDBOX/SERVICE" (published ports included, for the ingress sandbox). */
+    readonly loadBalancers: string[];
   };
   readonly durationMs: number;
   /** Where the time went: reading the kernel back, planning, applying, recording. */
@@ -56,8 +63,8 @@ interface Verified {
 
 interface VerifiedHost {
   readonly signature: string;
+  /** With its nft tables. */
   readonly state: NsState;
-  readonly nft: Map<string, Set<string>>;
   readonly sysctls: Map<string, string>;
 }
 
@@ -71,9 +78,21 @@ interface VerifiedHost {
  * neighbour and FDB entries are read (over netlink: the changes since the last read, see
  * kernel/README.md), and only those entries are compared with the target (the rest of such
  * a namespace is the verified state). Only namespaces that were read (or must be created) are
- * planned. The existence and inode of every namespace file are checked on every call. A restarted daemon has verified nothing, so its first call reads everything, and
+ * planned. The existence and inode of every namespace file are checked on every call. A
+ * restarted daemon has verified nothing, so its first call reads everything, and
  * `fullReadback` forces that at any time. This keeps a one-peer change to a node with
  * hundreds of sandboxes from reading hundreds of namespaces.
+ *
+ * nft tables: the host's are read with every full read of the host (the whole ruleset). A
+ * sandbox's (its load balancers' table) are read, with a full read of it, only where its
+ * target has one, or where this reconciler does not know it has none: a namespace it has not
+ * verified (first call, new inode, a failed op) or one it left with a table (which may be stale
+ * now). So sandboxes without load balancers cost no `nft` process once verified, and one whose
+ * backends change costs one full read of that sandbox and one `nft -f` of its table. The
+ * ingress sandbox's ip_forward is read back with its full reads. The host's ingress DNAT
+ * points at the ingress sandbox's gwbridge address, chosen while compiling: when it differs
+ * from what the verified host holds, the host is planned against that verified state even
+ * though the host's own fingerprint did not change.
  *
  * Not reentrant: callers serialize calls (the daemon runs one reconcile at a time).
  */
@@ -108,10 +127,23 @@ export class Reconciler {
       if (v === undefined || v.inode !== inode || v.signature !== sigs.structure.get(ns)) return 'full';
       return v.entries === sigs.entries.get(ns) ? 'none' : 'entries';
     };
-    const observed = await this.kernel.observe({ depth });
+    const extras = (ns: NsName, inode: number): ReadExtras => {
+      if (!ns.startsWith('sb-')) return {};
+      // A sandbox's nft tables are read where its target has one, and where it is not known
+      // to have none: a namespace this reconciler has not verified (restart, new inode) or
+      // that it left with a table (which may be stale now).
+      const v = this.verified.get(ns);
+      const knownClean = v !== undefined && v.inode === inode && (v.state.nft?.size ?? 0) === 0;
+      return {
+        ...(sigs.nftNs.has(ns) || !knownClean ? { nft: true } : {}),
+        ...(sigs.ingressNs.has(ns) ? { sysctls: INGRESS_NS_SYSCTLS } : {}),
+      };
+    };
+    const observed = await this.kernel.observe({ depth, extras });
     const t1 = this.clock.now();
     this.fillFromCache(observed);
-    const dirty = (ns: NsName) => observed.read.has(ns) || (ns !== HOST_NS && !observed.namespaces.has(ns));
+    let hostStale = false;
+    const dirty = (ns: NsName) => observed.read.has(ns) || (ns !== HOST_NS && !observed.namespaces.has(ns)) || (ns === HOST_NS && hostStale);
     // When only remote endpoints changed and the host was not read, the last compilation
     // holds except for the overlays' entries: skip compiling hundreds of sandboxes again.
     const key = sigs.structureKey;
@@ -121,6 +153,10 @@ export class Reconciler {
     const compiled =
       reuse && this.last !== undefined ? recompileRemotes(this.last.compiled, desired, this.cfg, changedNets) : compileTarget(desired, this.cfg, observed);
     this.last = { key, entries: sigs.entries, compiled };
+    // The host's ingress DNAT points at the ingress sandbox's gwbridge address, chosen while
+    // compiling: when it moved (that sandbox's namespace was made again), the host is planned
+    // against its verified state even though its own fingerprint did not change.
+    hostStale = !observed.read.has(HOST_NS) && !sameTables(this.host?.state.nft, compiled.target.ns.get(HOST_NS)?.nft, this.hostTables());
     const p = plan(desired, this.cfg, observed, dirty, compiled);
     const t2 = this.clock.now();
     const results = p.ops.length > 0 ? await this.kernel.apply(p.ops) : [];
@@ -143,15 +179,30 @@ export class Reconciler {
     const networks = desired.networks.map((n) => n.id).filter((id) => !failedItems.has(`network:${id}`) && p.target.ns.has(overlayNs(id)));
     const sandboxes = desired.sandboxes.map((s) => s.id).filter((id) => !failedItems.has(`sandbox:${id}`) && p.target.ns.has(sandboxNs(id)));
     const remotes = desired.remotes.filter((r) => !failedItems.has(`remote:${r.network}/${r.ip}`)).length;
+    const reachedSb = new Set(sandboxes);
+    const loadBalancers = desired.sandboxes.flatMap((s) =>
+      !reachedSb.has(s.id)
+        ? []
+        : (s.loadBalancers ?? [])
+            .filter((lb) => !failedItems.has(lbItem(s.id, lb.service)) && ((lb.ports?.length ?? 0) === 0 || !failedItems.has(`ingress:${s.id}`)))
+            .map((lb) => `${s.id}/${lb.service}`),
+    );
+    const loadBalancersReached = [...new Set(loadBalancers)];
+    const gwbridge = !failedItems.has('gwbridge') && p.target.ns.get(HOST_NS)?.nft.has(`ip ${this.cfg.nftTable}`) === true;
     const report: ReconcileReport = {
       opCount: p.ops.length,
       errors,
-      reached: { networks, sandboxes, remotes, gwbridge: !failedItems.has('gwbridge') && p.target.nft.size > 0 },
+      reached: { networks, sandboxes, remotes, gwbridge, loadBalancers: loadBalancersReached },
       durationMs: this.clock.now() - t0,
       phasesMs: { observe: t1 - t0, plan: t2 - t1, apply: t3 - t2, record: t4 - t3 },
     };
     this.log.debug({ ops: report.opCount, errors: errors.length, ms: report.durationMs }, 'dataplane reconciled');
     return report;
+  }
+
+  /** The host's nft tables that are the dataplane's. */
+  private hostTables(): string[] {
+    return [`ip ${this.cfg.nftTable}`, `ip ${this.cfg.ingressNftTable}`];
   }
 
   /** Completes what observe() did not read from the verified states. */
@@ -166,7 +217,6 @@ export class Reconciler {
     }
     if (!observed.read.has(HOST_NS) && this.host !== undefined) {
       observed.ns.set(HOST_NS, this.host.state);
-      for (const [k, v] of this.host.nft) observed.nft.set(k, v);
       for (const [k, v] of this.host.sysctls) observed.sysctls.set(k, v);
     }
   }
@@ -201,8 +251,8 @@ export class Reconciler {
       return;
     }
     // The host also holds what is not ours (uplinks, routes): start from what was read back.
-    const st: NsState = { links: new Map(hostObs.links), addrs: new Set(hostObs.addrs), routes: new Set(hostObs.routes), neigh: new Set(), fdb: new Set() };
-    const nft = new Map(observed.nft);
+    const nft = new Map(hostObs.nft ?? []);
+    const st: NsState = { links: new Map(hostObs.links), addrs: new Set(hostObs.addrs), routes: new Set(hostObs.routes), neigh: new Set(), fdb: new Set(), nft };
     for (const r of results) {
       if (r.op.ns !== HOST_NS) continue;
       if (r.op.op === 'link-del') {
@@ -214,11 +264,26 @@ export class Reconciler {
     const expected = expectedState(hostT);
     for (const [name, l] of expected.links) st.links.set(name, { ...(st.links.get(name) ?? {}), ...l, mac: st.links.get(name)?.mac ?? l.mac });
     for (const a of expected.addrs) st.addrs.add(a);
-    for (const [k, t] of target.nft) nft.set(k, new Set(t.chains.flatMap((c) => c.rules.map((r) => r.key))));
+    for (const [k, t] of hostT.nft) nft.set(k, nftKeys(t));
     const sysctls = new Map(observed.sysctls);
     for (const [k, v] of target.sysctls) sysctls.set(k, v.value);
-    this.host = { signature: sigs.host, state: st, nft, sysctls };
+    this.host = { signature: sigs.host, state: st, sysctls };
   }
+}
+
+/** Whether the tables `names` (as read or remembered) are the target's, by rule keys; others' tables do not count. */
+function sameTables(
+  have: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+  want: ReadonlyMap<string, TargetNftTable> | undefined,
+  names: readonly string[],
+): boolean {
+  return names.every((k) => {
+    const h = have?.get(k);
+    const t = want?.get(k);
+    if (t === undefined || h === undefined) return t === h;
+    const keys = nftKeys(t);
+    return h.size === keys.size && [...keys].every((x) => h.has(x));
+  });
 }
 
 /** The namespaces an op affects (a veth touches both ends). */
@@ -236,6 +301,7 @@ function expectedState(t: TargetNs): NsState {
     neigh: new Set(t.neigh.keys()),
     fdb: new Set(t.fdb.keys()),
     sysctls: new Map([...t.sysctls].map(([k, v]) => [k, v.value])),
+    nft: new Map([...t.nft].map(([k, v]) => [k, nftKeys(v)])),
   };
   for (const l of t.links.values()) {
     st.links.set(l.name, {

@@ -12,8 +12,12 @@ export interface Signatures {
    * a new version too: that costs one entries read, never a skipped one.
    */
   readonly entries: ReadonlyMap<NsName, string>;
-  /** What the host namespace's part depends on: the sandboxes on docker_gwbridge. */
+  /** What the host namespace's part depends on: the sandboxes on docker_gwbridge, the ingress sandbox and its published ports. */
   readonly host: string;
+  /** Sandbox namespaces whose target has an nft table (load balancers or ingress). */
+  readonly nftNs: ReadonlySet<NsName>;
+  /** Ingress sandbox namespaces (they forward: ip_forward is read back there). */
+  readonly ingressNs: ReadonlySet<NsName>;
   /** Everything but the remote endpoints, as one string. */
   readonly structureKey: string;
 }
@@ -48,7 +52,15 @@ export class SignatureTracker {
     const members = new Map<string, string[]>();
     const nets = new Map(desired.networks.map((n) => [n.id, this.jsonOf(n)]));
     const gw: string[] = [];
+    const ingress: string[] = [];
+    const nftNs = new Set<NsName>();
+    const ingressNs = new Set<NsName>();
     for (const s of desired.sandboxes) {
+      if ((s.loadBalancers?.length ?? 0) > 0 || s.ingress === true) nftNs.add(sandboxNs(s.id));
+      if (s.ingress === true) {
+        ingressNs.add(sandboxNs(s.id));
+        ingress.push(JSON.stringify([s.id, (s.loadBalancers ?? []).map((lb) => lb.ports ?? [])]));
+      }
       // A sandbox's interfaces also depend on its networks (MTU, prefix length).
       structure.set(sandboxNs(s.id), `[${this.jsonOf(s)},[${s.endpoints.map((e) => nets.get(e.network) ?? '""').join(',')}]]`);
       if (s.gateway !== false) gw.push(s.id);
@@ -59,9 +71,9 @@ export class SignatureTracker {
       }
     }
     for (const n of desired.networks) structure.set(overlayNs(n.id), JSON.stringify([n, (members.get(n.id) ?? []).sort()]));
-    const host = gw.sort().join(',');
+    const host = `${gw.sort().join(',')}|${ingress.join(',')}`;
     const structureKey = JSON.stringify([host, [...structure].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
-    return { structure, host, structureKey };
+    return { structure, host, structureKey, nftNs, ingressNs };
   }
 
   private entries(desired: DesiredState): Map<NsName, string> {

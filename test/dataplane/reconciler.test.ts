@@ -31,7 +31,7 @@ describe('Reconciler against the recording fake kernel', () => {
     const r = new Reconciler(k, config('10.77.0.1'));
     const rep = await r.reconcile(DESIRED_NODE1);
     expect(rep.errors).toEqual([]);
-    expect(rep.reached).toEqual({ networks: ['neta', 'netb'], sandboxes: ['t1', 't2'], remotes: 2, gwbridge: true });
+    expect(rep.reached).toEqual({ networks: ['neta', 'netb'], sandboxes: ['t1', 't2'], remotes: 2, gwbridge: true, loadBalancers: [] });
     golden('cold-plan', k.log.join('\n'));
     golden('cold-state', k.dump());
   });

@@ -32,4 +32,25 @@ describe('SignatureTracker', () => {
     const adopted = t.compute({ ...copy, sandboxes: [{ ...first, netnsFrom: '/proc/1/ns/net' }, ...copy.sandboxes.slice(1)] });
     expect(adopted.structure.get(`sb-${first.id}`)).not.toBe(a.structure.get(`sb-${first.id}`));
   });
+
+  it('marks the host dirty for the ingress sandbox and its published ports, not for backends', () => {
+    const t = new SignatureTracker();
+    const [first, second] = DESIRED_NODE1.sandboxes as [DesiredState['sandboxes'][0], DesiredState['sandboxes'][0]];
+    const ing = (backends: string[], published = 8080): DesiredState => ({
+      ...DESIRED_NODE1,
+      sandboxes: [
+        { ...first, ingress: true, loadBalancers: [{ service: 's', backends, ports: [{ protocol: 'tcp', published, target: 80 }] }] },
+        { ...second, loadBalancers: [{ service: 'v', vip: '10.0.2.100', backends }] },
+      ],
+    });
+    const a = t.compute(ing(['10.0.1.3']));
+    expect([...a.nftNs].sort()).toEqual(['sb-t1', 'sb-t2']);
+    expect([...a.ingressNs]).toEqual(['sb-t1']);
+    const b = t.compute(ing(['10.0.1.3', '10.0.1.4']));
+    expect(b.host).toBe(a.host);
+    expect(b.structure.get('sb-t1')).not.toBe(a.structure.get('sb-t1'));
+    expect(b.structure.get('ov-neta')).toBe(a.structure.get('ov-neta'));
+    expect(t.compute(ing(['10.0.1.3'], 9090)).host).not.toBe(a.host);
+    expect(t.compute(DESIRED_NODE1).nftNs.size).toBe(0);
+  });
 });

@@ -24,10 +24,9 @@ import {
  */
 export class FakeKernel implements Kernel {
   readonly log: string[] = [];
-  private readonly spaces = new Map<NsName, NsState>([[HOST_NS, withLoopback(emptyNsState())]]);
+  private readonly spaces = new Map<NsName, NsState>([[HOST_NS, withLoopback({ ...emptyNsState(), nft: new Map() })]]);
   private readonly inodes = new Map<NsName, number>();
   private readonly peers = new Map<string, string>();
-  private readonly nft = new Map<string, Set<string>>();
   private readonly sysctls = new Map<string, string>();
   private nextInode = 4026531000;
   /** Ops for which this returns a message fail with it (failure injection). */
@@ -53,17 +52,14 @@ export class FakeKernel implements Kernel {
       const depth = scope.depth(name, this.inodes.get(name) ?? 0);
       if (depth === 'none') continue;
       const copy = cloneNs(st);
-      ns.set(name, depth === 'full' ? copy : { ...emptyNsState(), neigh: copy.neigh, fdb: copy.fdb });
+      // As the real kernel: a namespace's nft tables are read with the host or when asked for.
+      const withNft = name === HOST_NS || scope.extras?.(name, this.inodes.get(name) ?? 0).nft === true;
+      const { nft: _nft, ...rest } = copy;
+      ns.set(name, depth === 'full' ? (withNft ? copy : rest) : { ...emptyNsState(), neigh: copy.neigh, fdb: copy.fdb });
       read.set(name, depth);
     }
     const hostFull = read.get(HOST_NS) === 'full';
-    return {
-      namespaces: new Map(this.inodes),
-      ns,
-      read,
-      nft: hostFull ? new Map([...this.nft].map(([k, v]) => [k, new Set(v)])) : new Map(),
-      sysctls: hostFull ? new Map(this.sysctls) : new Map(),
-    };
+    return { namespaces: new Map(this.inodes), ns, read, sysctls: hostFull ? new Map(this.sysctls) : new Map() };
   }
 
   async apply(ops: readonly KernelOp[]): Promise<OpResult[]> {
@@ -88,8 +84,10 @@ export class FakeKernel implements Kernel {
       }
       for (const k of ['addrs', 'routes', 'neigh', 'fdb'] as const) for (const v of [...st[k]].sort()) out.push(`  ${k} ${v}`);
       for (const [k, v] of [...(st.sysctls ?? [])].sort()) out.push(`  sysctl ${k}=${v}`);
+      if (name !== HOST_NS) for (const [t, keys] of [...(st.nft ?? [])].sort()) out.push(`  nft ${t}: ${[...keys].sort().join(',')}`);
     }
-    for (const [t, keys] of [...this.nft].sort()) out.push(`nft ${t}: ${[...keys].sort().join(',')}`);
+    const hostNft = this.spaces.get(HOST_NS)?.nft ?? new Map<string, Set<string>>();
+    for (const [t, keys] of [...hostNft].sort()) out.push(`nft ${t}: ${[...keys].sort().join(',')}`);
     for (const [k, v] of [...this.sysctls].sort()) out.push(`sysctl ${k}=${v}`);
     return out.join('\n');
   }
@@ -128,7 +126,7 @@ export class FakeKernel implements Kernel {
       case 'netns-add':
         if (this.spaces.has(op.ns)) return 'File exists';
         // A new namespace's sysctls are the kernel's defaults: none of ours is set yet.
-        this.spaces.set(op.ns, withLoopback({ ...emptyNsState(), sysctls: new Map() }));
+        this.spaces.set(op.ns, withLoopback({ ...emptyNsState(), sysctls: new Map(), nft: new Map() }));
         this.inodes.set(op.ns, this.nextInode++);
         return undefined;
       case 'netns-del': {
@@ -228,11 +226,14 @@ export class FakeKernel implements Kernel {
         if (op.op === 'fdb-add') table.add(`${op.dev} ${op.mac} ${op.dst}`);
         return undefined;
       }
-      case 'nft-table':
-        this.nft.set(`${op.family} ${op.table}`, new Set(op.chains.flatMap((c) => c.rules.map((r) => r.key))));
+      case 'nft-table': {
+        const nft = this.space(op.ns)?.nft;
+        if (nft === undefined) return `namespace ${op.ns} does not exist`;
+        nft.set(`${op.family} ${op.table}`, new Set(op.chains.flatMap((c) => c.rules.map((r) => r.key))));
         return undefined;
+      }
       case 'nft-table-del':
-        return this.nft.delete(`${op.family} ${op.table}`) ? undefined : 'No such file or directory';
+        return this.space(op.ns)?.nft?.delete(`${op.family} ${op.table}`) === true ? undefined : 'No such file or directory';
       case 'sysctl': {
         if (op.ns === HOST_NS) {
           this.sysctls.set(op.key, op.value);
@@ -260,6 +261,7 @@ function cloneNs(st: NsState): NsState {
     neigh: new Set(st.neigh),
     fdb: new Set(st.fdb),
     ...(st.sysctls !== undefined ? { sysctls: new Map(st.sysctls) } : {}),
+    ...(st.nft !== undefined ? { nft: new Map([...st.nft].map(([k, v]) => [k, new Set(v)])) } : {}),
   };
 }
 

@@ -143,14 +143,22 @@ export class LinuxKernel implements Kernel {
     );
     const reads = wanted.filter(([ns, d]) => d !== 'none' && !viaHelper.some(([h]) => h === ns));
     const units: ScriptUnit[] = [];
-    const nsSysctls = this.opts.overlaySysctls ?? [];
-    /** Per read: the index of its sysctl unit, if it has one. */
-    const sysctlUnits = new Map<NsName, number>();
+    /** Per full read: the index of its sysctl unit and of its nft unit, when it has them. */
+    const sysctlUnits = new Map<NsName, { unit: number; keys: readonly string[] }>();
+    const nftUnits = new Map<NsName, number>();
     for (const [ns, depth] of reads) {
-      if (depth !== 'full' || !entryNs(ns) || nsSysctls.length === 0) continue;
-      // grep -sH prints FILE:VALUE for each file that exists, and nothing for one that does not.
-      sysctlUnits.set(ns, units.length);
-      units.push({ nsPath: this.nsPath(ns), argv: ['grep', '-sH', '.', ...nsSysctls.map(sysctlFile)], capture: true });
+      if (depth !== 'full' || ns === HOST_NS) continue;
+      const extras = scope.extras?.(ns, namespaces.get(ns) ?? 0) ?? {};
+      const keys = [...(entryNs(ns) ? (this.opts.overlaySysctls ?? []) : []), ...(extras.sysctls ?? [])];
+      if (keys.length > 0) {
+        // grep -sH prints FILE:VALUE for each file that exists, and nothing for one that does not.
+        sysctlUnits.set(ns, { unit: units.length, keys });
+        units.push({ nsPath: this.nsPath(ns), argv: ['grep', '-sH', '.', ...keys.map(sysctlFile)], capture: true });
+      }
+      if (extras.nft === true) {
+        nftUnits.set(ns, units.length);
+        units.push({ nsPath: this.nsPath(ns), argv: ['nft', '-j', 'list', 'ruleset'], capture: true });
+      }
     }
     const base = units.length;
     for (const [ns, depth] of reads) {
@@ -165,7 +173,8 @@ export class LinuxKernel implements Kernel {
     const sysctlFiles = this.opts.sysctls.map(sysctlFile);
     if (hostFull) {
       units.push({ nsPath: hostPath, argv: ['nft', '-j', 'list', 'ruleset'], capture: true });
-      if (sysctlFiles.length > 0) units.push({ nsPath: hostPath, argv: ['cat', ...sysctlFiles], capture: true });
+      // grep -sH, as in other namespaces: a file that does not exist (yet: the gwbridge's) is absent.
+      if (sysctlFiles.length > 0) units.push({ nsPath: hostPath, argv: ['grep', '-sH', '.', ...sysctlFiles], capture: true });
     }
     const res = await runScript(units);
     const nsStates = new Map<NsName, NsState>();
@@ -180,29 +189,22 @@ export class LinuxKernel implements Kernel {
       }
       const fdbOut = fdb.code === 0 ? fdb.stdout : '';
       // An entries read prints only the neighbour line: pad the addr and route lines.
-      const st = parseNsReadback(depth === 'entries' ? `[]\n[]\n${ip.stdout}` : ip.stdout, fdbOut);
+      let st = parseNsReadback(depth === 'entries' ? `[]\n[]\n${ip.stdout}` : ip.stdout, fdbOut);
       const sys = sysctlUnits.get(ns);
-      nsStates.set(ns, sys === undefined ? st : { ...st, sysctls: parseSysctlLines((res[sys] as UnitResult).stdout, nsSysctls) });
+      if (sys !== undefined) st = { ...st, sysctls: parseSysctlLines((res[sys.unit] as UnitResult).stdout, sys.keys) };
+      const nftAt = ns === HOST_NS ? (hostFull ? base + 2 * reads.length : undefined) : nftUnits.get(ns);
+      const nft = nftAt !== undefined ? nftTables(res[nftAt] as UnitResult) : undefined;
+      if (nft !== undefined) st = { ...st, nft };
+      nsStates.set(ns, st);
       read.set(ns, depth);
     });
     for (const [ns, e] of await helperReads) {
       nsStates.set(ns, { ...emptyNsState(), neigh: new Set(e.neigh), fdb: new Set(e.fdb) });
       read.set(ns, 'entries');
     }
-    const nft = new Map<string, Set<string>>();
-    const sysctls = new Map<string, string>();
-    if (hostFull) {
-      const nftRes = res[base + 2 * reads.length] as UnitResult;
-      if (nftRes.code === 0) for (const [k, v] of parseNftRuleset(nftRes.stdout)) nft.set(k, v);
-      if (sysctlFiles.length > 0) {
-        const values = (res[base + 2 * reads.length + 1] as UnitResult).stdout.split('\n');
-        this.opts.sysctls.forEach((k, i) => {
-          const v = values[i];
-          if (v !== undefined && v !== '') sysctls.set(k, v.trim());
-        });
-      }
-    }
-    return { namespaces, ns: nsStates, read, nft, sysctls };
+    const sysctls =
+      hostFull && sysctlFiles.length > 0 ? parseSysctlLines((res[base + 2 * reads.length + 1] as UnitResult).stdout, this.opts.sysctls) : new Map<string, string>();
+    return { namespaces, ns: nsStates, read, sysctls };
   }
 
   async apply(ops: readonly KernelOp[]): Promise<OpResult[]> {
@@ -443,6 +445,14 @@ function collectErrors(p: PlannedUnit, res: UnitResult, errors: Map<number, stri
     const i = p.lineOps[line - 1];
     if (i !== undefined && !errors.has(i)) errors.set(i, msg);
   }
+}
+
+/**
+ * The tables of an `nft -j list ruleset` unit; undefined when it failed: "not read", so the
+ * planner rewrites the tables it wants there and deletes none.
+ */
+function nftTables(res: UnitResult): Map<string, Set<string>> | undefined {
+  return res.code === 0 ? parseNftRuleset(res.stdout) : undefined;
 }
 
 function readbackError(ns: NsName, res: UnitResult): Error {

@@ -9,8 +9,9 @@ import type { KernelOp } from './types.js';
  *  1 new links (all created from the host namespace, straight into their namespace)
  *  2 link settings, addresses, routes, neighbours, FDB entries, nft tables, sysctls
  *  3 removal of stale addresses, routes, neighbours, FDB entries
- *  4 removal of stale links
- *  5 removal of stale namespaces and nft tables
+ *  4 removal of stale links and nft tables (before 5: an adopted namespace is only unmounted,
+ *    so a table of ours in it must go first)
+ *  5 removal of stale namespaces
  *
  * Adds come before deletes (stages 0-2 before 3-5) so that a change never cuts traffic that
  * both the old and the new state allow.
@@ -38,8 +39,9 @@ export function stageOf(op: KernelOp): number {
     case 'neigh-del':
     case 'fdb-del':
       return 3;
-    case 'netns-del':
     case 'nft-table-del':
+      return 4;
+    case 'netns-del':
       return 5;
   }
 }

@@ -53,6 +53,12 @@ export interface NsState {
    * loaded, so there is nothing to turn off). Undefined when not read.
    */
   readonly sysctls?: Map<string, string>;
+  /**
+   * nft tables in this namespace ("FAMILY NAME") with the rule keys (comments) they hold;
+   * undefined when not read (the host's with every full read, another namespace's when the
+   * observe scope asks for it).
+   */
+  readonly nft?: Map<string, Set<string>>;
 }
 
 /** The value observe() reports for a namespace sysctl whose /proc/sys file does not exist. */
@@ -65,8 +71,6 @@ export interface KernelState {
   readonly ns: Map<NsName, NsState>;
   /** How deep each namespace in `ns` was read ('entries': only neigh and fdb are filled in). */
   readonly read: Map<NsName, ReadDepth>;
-  /** nft tables in the host namespace ("FAMILY NAME") and the rule keys (comments) they hold; read with a full host read. */
-  readonly nft: Map<string, Set<string>>;
   /** Host-namespace sysctls that the dataplane manages, by key. */
   readonly sysctls: Map<string, string>;
 }
@@ -205,6 +209,17 @@ export type ReadDepth = 'full' | 'entries' | 'none';
  */
 export interface ObserveScope {
   readonly depth: (ns: NsName, inode: number) => ReadDepth;
+  /**
+   * What a full read of a namespace other than the host reads beyond its links, addresses,
+   * routes and entries: its nft tables, and sysctls (absent files reported as SYSCTL_ABSENT).
+   * Default nothing more.
+   */
+  readonly extras?: (ns: NsName, inode: number) => ReadExtras;
+}
+
+export interface ReadExtras {
+  readonly nft?: boolean;
+  readonly sysctls?: readonly string[];
 }
 
 export const DEEP_ALL: ObserveScope = { depth: () => 'full' };

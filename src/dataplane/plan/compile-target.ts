@@ -1,7 +1,7 @@
 import { contains, formatCidr, ipToInt, parseCidr } from '../ipv4.js';
 import { formatRoute } from '../kernel/parse-readback.js';
 import { HOST_NS, type KernelState } from '../kernel/types.js';
-import type { DataplaneConfig, DesiredState, NetworkSpec } from '../model.js';
+import type { DataplaneConfig, DesiredState, NetworkSpec, PublishedPortSpec } from '../model.js';
 import {
   GWBRIDGE_ALIAS,
   OVERLAY_BRIDGE,
@@ -14,6 +14,7 @@ import {
   vxlanName,
 } from '../naming.js';
 import { assignGwAddrs, chooseGwSubnet, gwGateway, gwNftChains } from './gwbridge.js';
+import { compileLoadBalancers, hostIngressChains } from './load-balancer.js';
 import { emptyTargetNs, type Problem, type TargetNs, type TargetState } from './target.js';
 
 /** VXLAN adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). */
@@ -33,6 +34,11 @@ export const OVERLAY_NS_SYSCTLS: readonly string[] = [
   'net.bridge.bridge-nf-call-arptables',
 ];
 
+/** The gwbridge's route_localnet: lets the host DNAT 127.0.0.1:PORT out through it (routing mesh). */
+export function localnetSysctl(cfg: DataplaneConfig): string {
+  return `net.ipv4.conf.${cfg.gwbridgeName}.route_localnet`;
+}
+
 export function overlayMtu(net: NetworkSpec, underlayMtu: number): number {
   return net.mtu ?? underlayMtu - VXLAN_OVERHEAD - (net.encrypted ? SEAL_OVERHEAD : 0);
 }
@@ -49,7 +55,7 @@ export interface Compiled {
  */
 export function compileTarget(desired: DesiredState, cfg: DataplaneConfig, obs: KernelState): Compiled {
   const problems: Problem[] = [];
-  const target: TargetState = { ns: new Map(), nft: new Map(), sysctls: new Map() };
+  const target: TargetState = { ns: new Map(), sysctls: new Map() };
   const host = emptyTargetNs('host');
   target.ns.set(HOST_NS, host);
   const nets = new Map<string, NetworkSpec>();
@@ -125,7 +131,7 @@ export function compileTarget(desired: DesiredState, cfg: DataplaneConfig, obs: 
         // Someone else's docker_gwbridge: used as it is, never changed or removed.
         host.links.set(cfg.gwbridgeName, { name: cfg.gwbridgeName, item, kind: 'bridge' });
       }
-      target.nft.set(`ip ${cfg.nftTable}`, { item, family: 'ip', table: cfg.nftTable, chains: gwNftChains(subnet, cfg.gwbridgeName) });
+      host.nft.set(`ip ${cfg.nftTable}`, { item, family: 'ip', table: cfg.nftTable, chains: gwNftChains(subnet, cfg.gwbridgeName) });
       target.sysctls.set('net.ipv4.ip_forward', { item, value: '1' });
       const held = new Map<string, string>();
       for (const s of gwUsers) {
@@ -138,6 +144,7 @@ export function compileTarget(desired: DesiredState, cfg: DataplaneConfig, obs: 
   }
 
   const seen = new Set<string>();
+  let ingress: { readonly id: string; readonly addr: string | undefined; readonly ports: PublishedPortSpec[] } | undefined;
   for (const sb of desired.sandboxes) {
     const item = `sandbox:${sb.id}`;
     if (!validId(sb.id) || seen.has(sb.id)) {
@@ -204,7 +211,34 @@ export function compileTarget(desired: DesiredState, cfg: DataplaneConfig, obs: 
     } else if (sb.gateway !== false) {
       problems.push({ item, error: 'no docker_gwbridge address for it' });
     }
+    if ((sb.loadBalancers?.length ?? 0) > 0 || sb.ingress === true) {
+      let spec = sb;
+      if (sb.ingress === true && ingress !== undefined) {
+        problems.push({ item: `ingress:${sb.id}`, error: `sandbox ${ingress.id} is this node's ingress sandbox already` });
+        spec = { ...sb, ingress: false };
+      }
+      const lb = compileLoadBalancers(spec, sb.endpoints.map((_ep, i) => sandboxIf(i)));
+      problems.push(...lb.problems);
+      if (lb.table !== undefined) t.nft.set(`${lb.table.family} ${lb.table.table}`, lb.table);
+      if (spec.ingress === true) {
+        t.sysctls.set('net.ipv4.ip_forward', { item, value: '1' });
+        const addr = sb.gateway !== false ? gwIp : undefined;
+        if (addr === undefined) problems.push({ item: `ingress:${sb.id}`, error: 'the ingress sandbox has no docker_gwbridge address to publish ports to' });
+        ingress = { id: sb.id, addr, ports: lb.ports };
+      }
+    }
     target.ns.set(ns, t);
+  }
+  if (ingress?.addr !== undefined && ingress.ports.length > 0) {
+    const item = `ingress:${ingress.id}`;
+    host.nft.set(`ip ${cfg.ingressNftTable}`, {
+      item,
+      family: 'ip',
+      table: cfg.ingressNftTable,
+      chains: hostIngressChains(ingress.ports, ingress.addr, cfg.gwbridgeName),
+    });
+    // Left on when the ingress goes, as ip_forward: Docker's own ingress may rely on it too.
+    target.sysctls.set(localnetSysctl(cfg), { item, value: '1' });
   }
 
   addRemotes(target, desired.remotes, nets, cfg, problems);

@@ -1,8 +1,8 @@
 import { sortByStage } from '../kernel/stages.js';
 import { HOST_NS, SYSCTL_ABSENT, emptyNsState, type KernelOp, type KernelState, type LinkState, type NsName, type NsState } from '../kernel/types.js';
 import type { DataplaneConfig } from '../model.js';
-import { GWBRIDGE_ALIAS, OWNED_HOST_VETH, OWNED_HOST_VXLAN, OWNED_NS } from '../naming.js';
-import type { TargetLink, TargetNs, TargetState } from './target.js';
+import { GWBRIDGE_ALIAS, LB_NFT_TABLE, OWNED_HOST_VETH, OWNED_HOST_VXLAN, OWNED_NS } from '../naming.js';
+import { nftKeys, type TargetLink, type TargetNs, type TargetState } from './target.js';
 
 const STALE = 'stale';
 
@@ -12,7 +12,10 @@ const STALE = 'stale';
  *
  * Ownership: inside its own namespaces (ov-*, sb-*) the dataplane owns everything; in the
  * host namespace it owns only its gw* veths, vxlan devices with its own VTEP address, the
- * gwbridge it created (alias "tsswarm") and its nft table. Nothing else is ever deleted.
+ * gwbridge it created (alias "tsswarm") and its two nft tables (gwbridge, ingress); in a
+ * sandbox, only its load balancers' nft table (besides the veths it removes through their
+ * other end). Nothing else is ever deleted. nft tables are compared by their rule keys, and
+ * only where they were read (NsState.nft): a table wanted where nothing was read is written.
  *
  * A namespace observed at depth 'entries' has the rest of its state from the reconciler's
  * verified cache, which equals its target by construction: only its neighbour and FDB
@@ -72,6 +75,7 @@ export function diffTarget(
   const freshNs = new Set([...fresh, ...earlyDeleted].map((k) => k.slice(0, k.indexOf('/'))));
   const sets: KernelOp[] = [];
   const adds: KernelOp[] = [];
+  const tables: KernelOp[] = [];
   for (const [ns, t] of target.ns) {
     if (!dirty(ns)) continue;
     const seen = obs.namespaces.has(ns) || ns === HOST_NS ? obsNs(ns) : emptyNsState();
@@ -111,17 +115,16 @@ export function diffTarget(
       const v = seen.sysctls?.get(k);
       if (v !== s.value && v !== SYSCTL_ABSENT) adds.push({ op: 'sysctl', item: s.item, ns, key: k, value: s.value, ifPresent: true });
     }
-  }
-  // Within one namespace's batch: links first, then addresses, routes, neighbours.
-  ops.push(...sets, ...adds.filter((o) => o.op === 'addr-add'), ...adds.filter((o) => o.op !== 'addr-add'));
-
-  for (const [k, t] of dirty(HOST_NS) ? target.nft : []) {
-    const have = obs.nft.get(k);
-    const want = new Set(t.chains.flatMap((c) => c.rules.map((r) => r.key)));
-    if (have === undefined || have.size !== want.size || [...want].some((w) => !have.has(w))) {
-      ops.push({ op: 'nft-table', item: t.item, ns: HOST_NS, family: t.family, table: t.table, chains: t.chains });
+    for (const tbl of onlyEntries ? [] : t.nft.values()) {
+      const have = seen.nft?.get(`${tbl.family} ${tbl.table}`);
+      const want = nftKeys(tbl);
+      if (have === undefined || have.size !== want.size || [...want].some((w) => !have.has(w))) {
+        tables.push({ op: 'nft-table', item: tbl.item, ns, family: tbl.family, table: tbl.table, chains: tbl.chains });
+      }
     }
   }
+  // Within one namespace's batch: links first, then addresses, routes, neighbours.
+  ops.push(...sets, ...adds.filter((o) => o.op === 'addr-add'), ...adds.filter((o) => o.op !== 'addr-add'), ...tables);
   for (const [k, s] of dirty(HOST_NS) ? target.sysctls : []) {
     if (obs.sysctls.get(k) !== s.value) ops.push({ op: 'sysctl', item: s.item, ns: HOST_NS, key: k, value: s.value });
   }
@@ -167,6 +170,11 @@ function staleOps(
     const item = t?.item ?? STALE;
     const deleted = new Set<string>();
     const onlyEntries = obs.read.get(ns) === 'entries';
+    for (const k of onlyEntries ? [] : (seen.nft?.keys() ?? [])) {
+      if (t?.nft.has(k) === true || !ownsNftTable(ns, k, cfg)) continue;
+      const [family = '', table = ''] = k.split(' ');
+      ops.push({ op: 'nft-table-del', item: STALE, ns, family, table });
+    }
     for (const l of onlyEntries ? [] : seen.links.values()) {
       if (t?.links.has(l.name) === true || early.has(`${ns}/${l.name}`)) continue;
       if (!ownsLink(ns, l, cfg)) continue;
@@ -197,11 +205,13 @@ function staleOps(
       if (t === undefined) ops.push({ op: 'netns-del', item, ns });
     }
   }
-  const ours = `ip ${cfg.nftTable}`;
-  if (dirty(HOST_NS) && obs.nft.has(ours) && !target.nft.has(ours)) {
-    ops.push({ op: 'nft-table-del', item: STALE, ns: HOST_NS, family: 'ip', table: cfg.nftTable });
-  }
   return ops;
+}
+
+/** The nft tables ("FAMILY NAME") the dataplane made and may delete in a namespace. */
+function ownsNftTable(ns: NsName, key: string, cfg: DataplaneConfig): boolean {
+  if (ns === HOST_NS) return key === `ip ${cfg.nftTable}` || key === `ip ${cfg.ingressNftTable}`;
+  return ns.startsWith('sb-') && key === `ip ${LB_NFT_TABLE}`;
 }
 
 /**

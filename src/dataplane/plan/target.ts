@@ -43,17 +43,30 @@ export interface TargetNs {
   readonly fdb: Map<string, string>;
   /** Namespace sysctls, key -> value; written only where the file exists (see SYSCTL_ABSENT). */
   readonly sysctls: Map<string, { readonly item: string; readonly value: string }>;
+  /** nft tables in this namespace, "FAMILY NAME" -> the table (each replaced as a whole). */
+  readonly nft: Map<string, TargetNftTable>;
+}
+
+export interface TargetNftTable {
+  readonly item: string;
+  readonly family: string;
+  readonly table: string;
+  readonly chains: readonly NftChain[];
 }
 
 export interface TargetState {
   readonly ns: Map<NsName, TargetNs>;
-  /** "FAMILY NAME" -> the table */
-  readonly nft: Map<string, { readonly item: string; readonly family: string; readonly table: string; readonly chains: readonly NftChain[] }>;
+  /** Host-namespace sysctls. */
   readonly sysctls: Map<string, { readonly item: string; readonly value: string }>;
 }
 
 export function emptyTargetNs(item: string): TargetNs {
-  return { item, links: new Map(), addrs: new Map(), routes: new Map(), neigh: new Map(), fdb: new Map(), sysctls: new Map() };
+  return { item, links: new Map(), addrs: new Map(), routes: new Map(), neigh: new Map(), fdb: new Map(), sysctls: new Map(), nft: new Map() };
+}
+
+/** The rule keys of a table, as observe() reports them (the comments of its rules). */
+export function nftKeys(t: TargetNftTable): Set<string> {
+  return new Set(t.chains.flatMap((c) => c.rules.map((r) => r.key)));
 }
 
 /** A problem with the desired state itself (not the kernel), reported against its item. */

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeScriptSession } from '../../../src/dataplane/kernel/script-runner.js';
 import { LinuxKernel } from '../../../src/dataplane/kernel/linux-kernel.js';
@@ -10,7 +9,7 @@ import { DEEP_ALL, HOST_NS, SYSCTL_ABSENT, type KernelOp } from '../../../src/da
  * The kernel adapter against the real kernel. A throwaway namespace plays the host; every
  * object lives under a per-run directory that afterAll removes with everything in it.
  */
-const DIR = `/run/tsswarm-test/k-${process.pid}`;
+const DIR = `/run/tsswarm-kernel-${process.pid}`;
 const HOSTNS = `${DIR}/host`;
 const BRNF = 'net.bridge.bridge-nf-call-iptables';
 /** A sysctl whose file never exists: written only if present, read back as absent. */
@@ -28,7 +27,6 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
     try {
       await removeNamespaceTree(DIR);
       expect(await mountsUnder(DIR)).toEqual([]);
-      await rmdir('/run/tsswarm-test').catch(() => undefined); // shared with other suites: only if empty
     } finally {
       closeScriptSession();
     }
@@ -65,7 +63,16 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
       table: 'tsswarm',
       chains: [{ name: 'post', hook: 'type nat hook postrouting priority srcnat; policy accept;', rules: [{ key: 'k1', rule: 'ip saddr 172.30.0.0/16 masquerade' }] }],
     },
+    {
+      op: 'nft-table',
+      item,
+      ns: 'sb-y',
+      family: 'ip',
+      table: 'tsswarm-lb',
+      chains: [{ name: 'vip', hook: 'type nat hook output priority -100; policy accept;', rules: [{ key: 'v1', rule: 'ip daddr 10.0.1.100 dnat to 10.0.1.7' }] }],
+    },
     { op: 'sysctl', item, ns: HOST_NS, key: 'net.ipv4.ip_forward', value: '1' },
+    { op: 'sysctl', item, ns: 'sb-y', key: 'net.ipv4.ip_forward', value: '1', ifPresent: true },
     { op: 'sysctl', item, ns: 'ov-x', key: BRNF, value: '0', ifPresent: true },
     { op: 'sysctl', item, ns: 'ov-x', key: NO_SUCH, value: '0', ifPresent: true },
   ];
@@ -94,7 +101,12 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
     expect(sb?.routes.has('default via 172.30.0.1 dev eth1')).toBe(true);
     expect([...(ov?.neigh ?? [])]).toEqual(['vxlan42 10.0.1.9 02:42:0a:00:01:09']);
     expect([...(ov?.fdb ?? [])]).toEqual(['vxlan42 02:42:0a:00:01:09 10.9.0.2']);
-    expect([...(st.nft.get('ip tsswarm') ?? [])]).toEqual(['k1']);
+    expect([...(host?.nft?.get('ip tsswarm') ?? [])]).toEqual(['k1']);
+    expect(sb?.nft).toBeUndefined(); // a sandbox's tables only when asked for
+    const withExtras = await k.observe({ depth: () => 'full', extras: (ns) => (ns === 'sb-y' ? { nft: true, sysctls: ['net.ipv4.ip_forward', NO_SUCH] } : {}) });
+    expect(withExtras.ns.get('sb-y')?.nft).toEqual(new Map([['ip tsswarm-lb', new Set(['v1'])]]));
+    expect(withExtras.ns.get('sb-y')?.sysctls).toEqual(new Map([['net.ipv4.ip_forward', '1'], [NO_SUCH, SYSCTL_ABSENT]]));
+    expect(withExtras.ns.get('ov-x')?.nft).toBeUndefined();
     expect(st.sysctls.get('net.ipv4.ip_forward')).toBe('1');
     // br_netfilter's sysctls exist only while the module is loaded (dockerd loads it).
     const brnf = existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables') ? '0' : SYSCTL_ABSENT;
@@ -103,7 +115,6 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
     const only = await k.observe({ depth: (ns) => (ns === 'ov-x' ? 'entries' : 'none') });
     expect(only.ns.has('sb-y')).toBe(false);
     expect(only.ns.has(HOST_NS)).toBe(false);
-    expect(only.nft.size).toBe(0);
     expect(only.read.get('ov-x')).toBe('entries');
     expect([...(only.ns.get('ov-x')?.neigh ?? [])]).toEqual(['vxlan42 10.0.1.9 02:42:0a:00:01:09']);
     expect([...(only.ns.get('ov-x')?.fdb ?? [])]).toEqual(['vxlan42 02:42:0a:00:01:09 10.9.0.2']);
@@ -135,14 +146,15 @@ describe('LinuxKernel (real kernel, throwaway namespaces)', () => {
       { op: 'link-del', item, ns: 'ov-x', name: 'vxlan42' },
       { op: 'link-del', item, ns: HOST_NS, name: 'gwtest0' },
       { op: 'link-del', item, ns: HOST_NS, name: 'gwtest' },
+      { op: 'nft-table-del', item, ns: HOST_NS, family: 'ip', table: 'tsswarm' },
+      { op: 'nft-table-del', item, ns: 'sb-y', family: 'ip', table: 'tsswarm-lb' },
       { op: 'netns-del', item, ns: 'ov-x' },
       { op: 'netns-del', item, ns: 'sb-y' },
-      { op: 'nft-table-del', item, ns: HOST_NS, family: 'ip', table: 'tsswarm' },
     ]);
     expect(res.filter((r) => r.error !== undefined)).toEqual([]);
     const st = await k.observe(DEEP_ALL);
     expect(st.namespaces.size).toBe(0);
     expect([...(st.ns.get(HOST_NS)?.links.keys() ?? [])]).toEqual(['lo']);
-    expect(st.nft.size).toBe(0);
+    expect(st.ns.get(HOST_NS)?.nft?.size).toBe(0);
   });
 });

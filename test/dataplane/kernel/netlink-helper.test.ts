@@ -9,7 +9,7 @@ import { compiledPath } from '../../support/compiled.js';
  * The netlink fast path for overlay entries, against the real kernel: the compiled helper
  * enters the overlay namespace; what it writes, iproute2 reads back, and the other way round.
  */
-const DIR = `/run/tsswarm-test/nl-${process.pid}`;
+const DIR = `/run/tsswarm-netlink-${process.pid}`;
 
 describe('netlink helper for overlay entries (real kernel)', () => {
   let k: LinuxKernel;
