@@ -6,6 +6,7 @@ import {
   createJoinTokens, createNodeKeyAndCsr, createRootCa, issueNodeCertificate, parseCaConfig, rootCaToStored,
 } from '../manager/ca/index.js';
 import type { InitClusterRequest } from '../manager/controlapi/messages.js';
+import { createIngressNetwork } from '../manager/controlapi/network-control.js';
 import type { Cluster, DeepPartial, Node } from '../manager/store/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { DataRootPaths } from './data-root.js';
@@ -39,7 +40,7 @@ function platformArch(): string {
 
 /**
  * `tsswarm init`: a root CA, this node's manager certificate, a one-member Raft group, and
- * the Cluster and Node objects committed through it. Nothing is left behind on failure:
+ * the Cluster, Node and ingress Network objects committed through it in one transaction. Nothing is left behind on failure:
  * the Raft directory and certificates are removed again, and the caller records the swarm
  * in the daemon state only after this resolves (that write is the commit point).
  */
@@ -118,6 +119,10 @@ export async function initCluster(req: InitClusterRequest, ctx: InitContext): Pr
     await runtime.store.update((tx) => {
       tx.create('cluster', cluster);
       tx.create('node', node);
+      // Docker's swarm init makes the routing mesh's network at once (`network ls` shows it);
+      // in this transaction it takes its subnet from the pools just recorded (10.0.0.0/24 by
+      // default) and VNI 4096.
+      createIngressNetwork(tx);
     });
     return {
       runtime,

@@ -826,6 +826,13 @@ export const errorCatalog = {
     retryable: false,
     grpc: 'INVALID_ARGUMENT',
   },
+  NETWORK_INGRESS_MISSING: {
+    what: 'service {service} publishes ports through the routing mesh, but the swarm has no ingress network',
+    why: 'ingress-mode ports are published on every node through the ingress network, which was removed',
+    fix: 'create one with `tsswarm network create --ingress --driver overlay ingress`, or publish the ports with mode=host; nothing was created or changed',
+    retryable: false,
+    grpc: 'FAILED_PRECONDITION',
+  },
 
   // ---- node networks (src/worker/sandbox, src/daemon/node-networks*) ----
   // (node network codes go here)

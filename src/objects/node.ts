@@ -1,4 +1,5 @@
 import type { Annotations, Platform, StoredObject } from './common.js';
+import type { NetworkAttachment } from './task.js';
 
 export type NodeRole = 'WORKER' | 'MANAGER';
 export type NodeAvailability = 'ACTIVE' | 'PAUSE' | 'DRAIN';
@@ -57,4 +58,9 @@ export interface Node extends StoredObject {
   managerStatus?: ManagerStatus;
   certificate?: NodeCertificate;
   role: NodeRole;
+  /**
+   * The node's own overlay addresses, from the leader's allocation pass: its load-balancer
+   * address on the ingress network (the routing mesh), with the Network as allocated.
+   */
+  attachments: NetworkAttachment[];
 }

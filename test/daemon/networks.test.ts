@@ -74,22 +74,31 @@ describe('tsswarm network on one manager', () => {
     expect(id).toMatch(/^[0-9a-z]{25}$/);
     await ok('network', 'create', '-d', 'overlay', '--subnet', '10.123.0.0/16', '--gateway', '10.123.0.254', '--ip-range', '10.123.7.0/24', '-o', 'com.docker.network.driver.mtu=1400', '--label', 'team=a', 'given');
 
+    // init made the ingress network (10.0.0.0/24, VNI 4096, as Docker's), so appnet is next.
     const table = lines(await ok('network', 'ls'));
     expect(table[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
-    expect(table[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+appnet\\s+overlay\\s+swarm$`));
-    expect(table[2]).toMatch(/^[0-9a-z]{12}\s+given\s+overlay\s+swarm$/);
-    expect((await ok('network', 'ls', '-q')).trim().split('\n')).toHaveLength(2);
+    expect(table.slice(1).sort((a, b) => a.split(/\s+/)[1]!.localeCompare(b.split(/\s+/)[1]!))).toEqual([
+      expect.stringMatching(new RegExp(`^${id.slice(0, 12)}\\s+appnet\\s+overlay\\s+swarm$`)),
+      expect.stringMatching(/^[0-9a-z]{12}\s+given\s+overlay\s+swarm$/),
+      expect.stringMatching(/^[0-9a-z]{12}\s+ingress\s+overlay\s+swarm$/),
+    ]);
+    expect((await ok('network', 'ls', '-q')).trim().split('\n')).toHaveLength(3);
+    const [ingress] = await inspect('ingress');
+    expect(ingress).toMatchObject({
+      Name: 'ingress', Driver: 'overlay', Ingress: true, Attachable: false,
+      IPAM: { Config: [{ Subnet: '10.0.0.0/24', Gateway: '10.0.0.1' }] }, Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' },
+    });
 
     const [app, given] = await inspect('appnet', 'given');
     expect(app).toMatchObject({
       Name: 'appnet', Id: id, Scope: 'swarm', Driver: 'overlay', EnableIPv6: false, Internal: false, Attachable: false, Ingress: false,
-      IPAM: { Driver: 'default', Config: [{ Subnet: '10.0.0.0/24', Gateway: '10.0.0.1' }] },
-      Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' }, Labels: {},
+      IPAM: { Driver: 'default', Config: [{ Subnet: '10.0.1.0/24', Gateway: '10.0.1.1' }] },
+      Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' }, Labels: {},
     });
     expect(Date.parse(app!.Created)).toBeGreaterThan(0);
     expect(given).toMatchObject({
       IPAM: { Config: [{ Subnet: '10.123.0.0/16', Gateway: '10.123.0.254', IPRange: '10.123.7.0/24' }] },
-      Options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.driver.overlay.vxlanid_list': '4097' }, Labels: { team: 'a' },
+      Options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.driver.overlay.vxlanid_list': '4098' }, Labels: { team: 'a' },
     });
     // By ID prefix too; --verbose adds this node's view (empty while no task of it runs here).
     const [verbose] = JSON.parse(await ok('network', 'inspect', '--verbose', id.slice(0, 8))) as InspectedNetwork[];
@@ -148,7 +157,7 @@ describe('tsswarm network on one manager', () => {
     // The service goes once its tasks are reaped; until then the network stays in use.
     const removed = await eventually('network rm accepted', () => home.cli('network', 'rm', 'appnet'), (r) => r.code === 0);
     expect(removed.stdout).toBe('appnet\n');
-    expect((await networks()).map((n) => n.Name)).toEqual(['given']);
+    expect((await networks()).map((n) => n.Name).sort()).toEqual(['given', 'ingress']);
     // Its subnet and VXLAN ID are free again.
     await ok('network', 'create', 'again');
     const [again] = await inspect('again');

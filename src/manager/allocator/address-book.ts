@@ -1,7 +1,8 @@
 /**
  * The addresses in use on the cluster's overlay networks, rebuilt from the store's objects
- * alone: each allocated Network's subnet and gateway, every service's VIPs, and the
- * attachments of every task that still holds its addresses (not yet in a terminal state).
+ * alone: each allocated Network's subnet and gateway, every service's VIPs, every node's own
+ * attachments (its load-balancer address on the ingress network), and the attachments of
+ * every task that still holds its addresses (not yet in a terminal state).
  * Nothing else is kept anywhere, so a new leader (or the next pass) sees exactly what the
  * store says and can never hand out an address that a live task or VIP holds; an address is
  * released simply by its holder leaving the store or reaching a terminal state.
@@ -12,7 +13,7 @@
  * resumes after the highest address in use.
  */
 import { isTsswarmError } from '../../errors/index.js';
-import { taskStateValues, type Network, type Service, type Task } from '../../objects/index.js';
+import { taskStateValues, type Network, type Node, type Service, type Task } from '../../objects/index.js';
 import { cidrContains, cidrLast, formatCidr, parseCidr, type Cidr } from './ipam/cidr.js';
 import { Ipam } from './ipam/ipam.js';
 import type { NetworkIpamState } from './ipam/ipam-state.js';
@@ -37,10 +38,17 @@ export function addressOf(cidr: string): string {
   return slash < 0 ? cidr : cidr.slice(0, slash);
 }
 
+/** Who holds an address, as the book records it (and as heldBy compares it). */
+export const vipHolder = (s: Service): string => `VIP of service ${s.spec.annotations.name}`;
+export const taskHolder = (t: Task): string => `task ${t.id}`;
+export const nodeHolder = (n: Node): string => `load balancer of node ${n.id}`;
+
 export interface AddressBookInput {
   readonly networks: readonly Network[];
   readonly services: readonly Service[];
   readonly tasks: readonly Task[];
+  /** Nodes (their attachments hold addresses); absent: none. */
+  readonly nodes?: readonly Node[];
   /** Network ID -> address where the rotating search resumes (hints from earlier passes). */
   readonly cursors?: ReadonlyMap<string, string>;
 }
@@ -102,10 +110,11 @@ export class AddressBook {
       }
       held.set(address, holder);
     };
-    for (const s of input.services) for (const vip of s.endpoint?.virtualIps ?? []) hold(vip.networkId, vip.addr, `VIP of service ${s.spec.annotations.name}`);
+    for (const s of input.services) for (const vip of s.endpoint?.virtualIps ?? []) hold(vip.networkId, vip.addr, vipHolder(s));
+    for (const n of input.nodes ?? []) for (const a of n.attachments ?? []) for (const addr of a.addresses) hold(a.networkId, addr, nodeHolder(n));
     for (const t of input.tasks) {
       if (!holdsAddresses(t)) continue;
-      for (const a of t.networks) for (const addr of a.addresses) hold(a.networkId, addr, `task ${t.id}`);
+      for (const a of t.networks) for (const addr of a.addresses) hold(a.networkId, addr, taskHolder(t));
     }
     const states: NetworkIpamState[] = [...networks.values()].map((n) => {
       const s = networkSubnet(n)!;

@@ -16,8 +16,12 @@ export {
   type PortState,
   type PublishedPort,
 } from './port-allocator.js';
-export { AddressBook, addressOf, holdsAddresses, networkSubnet, type AddressConflict } from './address-book.js';
-export { needsAllocation, planAllocation, type AllocationInput, type AllocationPlan } from './allocation-plan.js';
+export { AddressBook, addressOf, holdsAddresses, networkSubnet, nodeHolder, taskHolder, vipHolder, type AddressConflict } from './address-book.js';
+export { DEFAULT_PORT_RANGE, needsAllocation, planAllocation, type AllocationInput, type AllocationPlan } from './allocation-plan.js';
+export { planNodeAttachments } from './node-attachments.js';
+export {
+  checkPublishedPortsFree, planPublishedPorts, publishesIngress, type PortConflict, type PortCursors, type PortPlan,
+} from './published-ports.js';
 export {
   VXLAN_ID_OPTION, allocateNetwork, type NetworkAllocationContext, type NetworkAllocationRequest, type NetworkAllocationResult,
 } from './network-allocation.js';

@@ -93,3 +93,14 @@ export function normalizeNetworkSpec(input: DeepPartial<NetworkSpec>): NetworkSp
     },
   };
 }
+
+/** Docker's name for the network of the routing mesh. */
+export const INGRESS_NETWORK_NAME = 'ingress';
+
+/**
+ * The spec of the ingress network made at init, as swarmkit's newIngressNetwork: no subnet
+ * given (it comes from the cluster's pools), no options.
+ */
+export function ingressNetworkSpec(): NetworkSpec {
+  return normalizeNetworkSpec({ annotations: { name: INGRESS_NETWORK_NAME }, driver: OVERLAY_DRIVER, ingress: true });
+}

@@ -1,5 +1,6 @@
 import { TsswarmError, isTsswarmError } from '../../errors/index.js';
 import type { DeepPartial, Node, Service, ServiceSpec, Task, TaskState } from '../../objects/index.js';
+import { DEFAULT_PORT_RANGE, checkPublishedPortsFree, publishesIngress, type PortRange } from '../allocator/index.js';
 import type { MemoryStore, ReadTx, WriteTx } from '../store/index.js';
 import type { ListTasksRequest as TaskFilter, ServiceSummary } from './messages.js';
 import { resolveNetwork } from './network-control.js';
@@ -58,6 +59,18 @@ export function resolveServiceNetworks(tx: ReadTx, spec: ServiceSpec): ServiceSp
   return { ...spec, task: { ...spec.task, networks } };
 }
 
+/**
+ * The routing-mesh checks of a spec about to be written for service `serviceId`, as swarmkit's
+ * control API makes them: ports published in ingress mode need the ingress network
+ * (NETWORK_INGRESS_MISSING), and each one given must not be another service's
+ * (IPAM_PORT_IN_USE naming it). The ports themselves come from the allocation pass.
+ */
+export function checkServicePublishing(tx: ReadTx, serviceId: string, spec: ServiceSpec, range: PortRange = DEFAULT_PORT_RANGE): void {
+  if (!publishesIngress(spec.endpoint)) return;
+  if (!tx.list('network').some((n) => n.spec.ingress)) throw new TsswarmError('NETWORK_INGRESS_MISSING', { service: spec.annotations.name });
+  checkPublishedPortsFree(tx.list('service'), { id: serviceId, spec }, range);
+}
+
 function summarize(tx: ReadTx, service: Service): ServiceSummary {
   const tasks = tx.tasksByService(service.id).filter((t) => t.desiredState === 'RUNNING');
   const running = tasks.filter((t) => t.status.state === 'RUNNING').length;
@@ -80,12 +93,15 @@ const DESIRED_STATE_FILTERS: Record<string, readonly TaskState[]> = {
 export class ServiceControl {
   /**
    * `networkWrites` runs a write after the network writes in flight (NetworkControl.serialize),
-   * so a network cannot be removed between a service's check of it and the service's write.
+   * so a network cannot be removed between a service's check of it and the service's write,
+   * and two services' port checks never interleave. `portRange` is the range of automatic
+   * published ports (named in IPAM_PORT_IN_USE).
    */
   constructor(
     private readonly store: MemoryStore,
     private readonly lifecycle: ServiceLifecycle,
     private readonly networkWrites: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
+    private readonly portRange: PortRange = DEFAULT_PORT_RANGE,
   ) {}
 
   async createService(input: DeepPartial<ServiceSpec>): Promise<Service> {
@@ -96,8 +112,10 @@ export class ServiceControl {
         const existing = tx.getByName('service', spec.annotations.name);
         if (existing !== undefined) throw new TsswarmError('SERVICE_NAME_IN_USE', { name: spec.annotations.name, id: existing.id });
         const resolved = resolveServiceNetworks(tx, spec);
-        // VIPs come from the allocation pass (the one writer of addresses).
-        tx.create('service', { id, spec: resolved, endpoint: { spec: resolved.endpoint, ports: [], virtualIps: [] }, updateStatus: undefined, pendingDelete: false });
+        checkServicePublishing(tx, id, resolved, this.portRange);
+        // Published ports and VIPs come from the allocation pass (their one writer), which
+        // also records the endpoint spec they were allocated for.
+        tx.create('service', { id, spec: resolved, endpoint: { ports: [], virtualIps: [] }, updateStatus: undefined, pendingDelete: false });
         return tx.get('service', id)!;
       }));
     } catch (err) {
@@ -136,11 +154,10 @@ export class ServiceControl {
       if ((spec.global !== undefined) !== (current.spec.global !== undefined)) {
         throw new TsswarmError('SERVICE_INVALID_OPTION', { option: '--mode', value: JSON.stringify(spec.global !== undefined ? 'global' : 'replicated'), reason: 'the mode of a service cannot change' });
       }
+      checkServicePublishing(tx, current.id, spec, this.portRange);
       // A new spec starts a new update: the last one's status (paused, say) no longer applies.
-      tx.update('service', {
-        ...current, spec, previousSpec: current.spec, updateStatus: undefined,
-        endpoint: { ...(current.endpoint ?? { ports: [], virtualIps: [] }), spec: spec.endpoint },
-      });
+      // The endpoint stays as allocated until the allocation pass reallocates it for the new spec.
+      tx.update('service', { ...current, spec, previousSpec: current.spec, updateStatus: undefined });
       return tx.get('service', current.id)!;
     }));
   }
@@ -165,6 +182,7 @@ export class ServiceControl {
       if (current.previousSpec === undefined) throw new TsswarmError('SERVICE_NO_PREVIOUS_SPEC', { name: current.spec.annotations.name });
       // The previous spec's networks must still exist (a rollback never attaches to nothing).
       const spec = resolveServiceNetworks(tx, this.lifecycle.rollbackSpec(current));
+      checkServicePublishing(tx, current.id, spec, this.portRange);
       tx.update('service', {
         ...current, spec, previousSpec: current.spec,
         updateStatus: { state: 'ROLLBACK_STARTED', startedAtMs: Date.now(), completedAtMs: 0, message: 'manually requested rollback' },

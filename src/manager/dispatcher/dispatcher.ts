@@ -163,15 +163,7 @@ export class Dispatcher {
       throw new TsswarmError('DISPATCHER_INVALID_REQUEST', { nodeId, reason: 'no Node object has this ID (was the node removed?)' });
     }
     const addr = hostOf(request.advertiseAddr) || observedAddr;
-    await this.opts.store.update((tx) => {
-      const node = tx.get('node', nodeId);
-      if (node === undefined) return;
-      tx.update('node', {
-        ...node,
-        description: mergeDescription(node.description, request.description),
-        status: { state: 'READY', message: '', addr },
-      });
-    });
+    await this.registerNode(nodeId, request, addr);
     // The write may have outlived this leadership.
     this.requireRunning(nodeId);
     const previous = this.sessions.get(nodeId);
@@ -195,6 +187,30 @@ export class Dispatcher {
       session.streams.delete(end);
       session.sessionSinks.delete(sink);
     };
+  }
+
+  /**
+   * Writes the node's description and READY status. Read-modify-write of the whole Node, so
+   * it is redone when another writer changed the Node meanwhile (STORE_VERSION_CONFLICT): the
+   * allocation pass gives a node that just joined its ingress address at about this moment.
+   */
+  private async registerNode(nodeId: string, request: SessionRequest, addr: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.opts.store.update((tx) => {
+          const node = tx.get('node', nodeId);
+          if (node === undefined) return;
+          tx.update('node', {
+            ...node,
+            description: mergeDescription(node.description, request.description),
+            status: { state: 'READY', message: '', addr },
+          });
+        });
+        return;
+      } catch (err) {
+        if (!isTsswarmError(err, 'STORE_VERSION_CONFLICT') || attempt >= MAX_REGISTER_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** Heartbeat RPC: pushes the node's deadline back; the reply names the next period. */
@@ -413,6 +429,9 @@ export class Dispatcher {
     }
   }
 }
+
+/** Writes of a session's Node redone after version conflicts before the session fails. */
+const MAX_REGISTER_ATTEMPTS = 5;
 
 /** The host part of host:port (or the address itself); "" stays "". */
 function hostOf(addr: string): string {

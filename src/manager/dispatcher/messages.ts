@@ -1,4 +1,4 @@
-import type { DeepPartial, EncryptionKey, Node, NodeDescription, Task, TaskStatus } from '../../objects/index.js';
+import type { DeepPartial, EncryptionKey, NetworkAttachment, Node, NodeDescription, Task, TaskStatus } from '../../objects/index.js';
 
 /**
  * TypeScript shapes of proto/dispatcher.proto's messages as dispatcher-proto.ts decodes them
@@ -28,6 +28,11 @@ export interface SessionMessage {
   heartbeatPeriodMs: number;
   /** The log subscriptions this node serves now: the complete list, sorted by ID. */
   logSubscriptions: LogSubscription[];
+  /**
+   * The node's own overlay addresses (Node.attachments): its load-balancer address on the
+   * ingress network, with the Network as allocated.
+   */
+  nodeAttachments: NetworkAttachment[];
 }
 
 export interface LogSubscription {

@@ -38,5 +38,6 @@ export function sessionMessage(
     rootCaPem: trustedRootsPem(cluster),
     heartbeatPeriodMs: clusterHeartbeatPeriodMs(cluster, fallbackPeriodMs),
     logSubscriptions: [...logSubscriptions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    nodeAttachments: [...(node?.attachments ?? [])],
   };
 }

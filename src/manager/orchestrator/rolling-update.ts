@@ -2,7 +2,7 @@ import { TsswarmError } from '../../errors/index.js';
 import type { Service, ServiceSpec, Task, UpdateConfig, UpdateStatus } from '../../objects/index.js';
 import type { PlanContext, Slot } from './slots.js';
 import { slotTasks } from './slots.js';
-import { hasFinished, isRunnable, LABELS, newTask, replaceAfterOf, sameTaskSpec, withLabels } from './task-model.js';
+import { hasFinished, isRunnable, LABELS, newTask, replaceAfterOf, taskUpToDate, withLabels } from './task-model.js';
 
 /** Docker's update and rollback settings when a spec carries none (swarmkit api/defaults). */
 export const DEFAULT_UPDATE: UpdateConfig = { parallelism: 1, delayMs: 0, failureAction: 'PAUSE', monitorMs: 5_000, maxFailureRatio: 0, order: 'STOP_FIRST' };
@@ -52,12 +52,11 @@ function failedEarly(t: Task, monitorMs: number): boolean {
 export function planRollingUpdate(ctx: PlanContext, serviceId: string, slots: ReadonlyArray<{ slot: Slot; ids: readonly string[] }>): void {
   const { book, nowMs } = ctx;
   const service = book.service(serviceId)!;
-  const spec = service.spec.task;
   const current = slots.map(({ slot, ids }) => ({ slot, tasks: slotTasks(book, ids) }));
   const runnableOf = (tasks: Task[]): Task[] => tasks.filter(isRunnable);
   const outdated = current.filter(({ tasks }) => {
     const r = runnableOf(tasks);
-    return r.length > 0 && r.every((t) => !sameTaskSpec(t.spec, spec));
+    return r.length > 0 && r.every((t) => !taskUpToDate(t, service));
   });
   let st = service.updateStatus;
   const stateNow = st?.state ?? 'UNKNOWN';
@@ -70,7 +69,7 @@ export function planRollingUpdate(ctx: PlanContext, serviceId: string, slots: Re
   const rollingBack = st!.state === 'ROLLBACK_STARTED';
   const config = (rollingBack ? service.spec.rollback : service.spec.update) ?? DEFAULT_UPDATE;
   const startedAtMs = st!.startedAtMs;
-  const isNew = (t: Task): boolean => sameTaskSpec(t.spec, spec) && t.meta.createdAtMs >= startedAtMs;
+  const isNew = (t: Task): boolean => taskUpToDate(t, service) && t.meta.createdAtMs >= startedAtMs;
 
   // Failures among the tasks this update made.
   const failed = current.flatMap(({ tasks }) => tasks).filter((t) => isNew(t) && failedEarly(t, config.monitorMs));

@@ -1,4 +1,4 @@
-import { taskStateValues, type Node, type Service, type Task, type TaskSpec } from '../../objects/index.js';
+import { taskStateValues, type EndpointSpec, type Node, type Service, type Task, type TaskSpec } from '../../objects/index.js';
 
 /**
  * What the orchestrator keeps in the store about a slot's past, as labels on the slot's tasks
@@ -71,6 +71,24 @@ function textOf(spec: TaskSpec): string {
 
 export function sameTaskSpec(a: TaskSpec, b: TaskSpec): boolean {
   return a === b || textOf(a) === textOf(b);
+}
+
+/** An endpoint spec as it matters to a task, Docker's defaults filled in (an absent spec is VIP, no ports). */
+function endpointText(e: EndpointSpec | undefined): string {
+  const ports = (e?.ports ?? []).map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? 0, publishedPort: p.publishedPort ?? 0, publishMode: p.publishMode ?? 'INGRESS' }));
+  return stableJson({ mode: e?.mode ?? 'VIP', ports });
+}
+
+/**
+ * Whether a task was made for the service as it is now: the same task spec and, as swarmkit's
+ * IsTaskDirty, the same endpoint spec it was allocated for, so a change of published ports
+ * replaces the tasks (they carry the ports and their ingress address). A task with no
+ * endpoint spec yet is judged by its task spec alone.
+ */
+export function taskUpToDate(t: Task, service: Service): boolean {
+  if (!sameTaskSpec(t.spec, service.spec.task)) return false;
+  const allocatedFor = t.endpoint?.spec;
+  return allocatedFor === undefined || endpointText(allocatedFor) === endpointText(service.spec.endpoint);
 }
 
 /** Oldest first: creation time, then the last write's Raft index, then ID. */

@@ -4,6 +4,7 @@ import type { AssignmentsMessage, SessionMessage, SessionRequest, WeightedPeer }
 import type { DeepPartial, NodeDescription } from '../../objects/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Rng } from '../../util/rng.js';
+import { withoutNulls } from '../../util/without-nulls.js';
 import type { TaskExecutor } from '../executor/task-executor.js';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from './agent-config.js';
 import { AssignmentSet } from './assignment-set.js';
@@ -75,7 +76,8 @@ interface SessionOutcome {
  * - Status: executor.onStatus changes are batched through UpdateTaskStatus; after every new
  *   session all current statuses are sent again (StatusReporter).
  * - Events for the daemon (on()): the node's Node object, the managers, the root CA, the
- *   network keys, the heartbeat period, the connection state; each only when it changed.
+ *   network keys, the node's own network attachments, the heartbeat period, the connection
+ *   state; each only when it changed.
  *
  * start() returns at once; stop() ends the session and resolves once the loop has ended (the
  * executor is NOT closed: its owner closes it). Single event loop; not reentrant.
@@ -94,7 +96,7 @@ export class Agent {
   private interrupt: (() => void) | undefined;
   private current: { addr: string; sessionId: string } | undefined;
   private heartbeatPeriodMs: number;
-  private readonly last: { node?: string; managers?: string; rootCa?: string; keys?: string; period?: number } = {};
+  private readonly last: { node?: string; managers?: string; rootCa?: string; keys?: string; attachments?: string; period?: number } = {};
 
   constructor(private readonly opts: AgentOptions) {
     this.cfg = parseAgentConfig(opts.config);
@@ -285,6 +287,10 @@ export class Agent {
     if (message.node !== undefined) this.emitIfChanged('node', 'node', JSON.stringify(message.node), message.node);
     if (message.rootCaPem !== '') this.emitIfChanged('rootCa', 'rootCa', message.rootCaPem, message.rootCaPem);
     this.emitIfChanged('networkKeys', 'keys', JSON.stringify(message.networkBootstrapKeys), message.networkBootstrapKeys);
+    // A manager of an older version sends none: that reads as "no attachments". Absent
+    // sub-messages (a Network's ipam, say) stay absent, not null, as the dataplane reads them.
+    const attachments = withoutNulls(message.nodeAttachments ?? []);
+    this.emitIfChanged('nodeAttachments', 'attachments', JSON.stringify(attachments), attachments);
     if (message.heartbeatPeriodMs > 0 && this.last.period !== message.heartbeatPeriodMs) {
       this.last.period = message.heartbeatPeriodMs;
       this.emit('heartbeatPeriod', message.heartbeatPeriodMs);
@@ -292,7 +298,7 @@ export class Agent {
   }
 
   private emitIfChanged<E extends keyof SessionEvents>(
-    event: E, key: 'node' | 'managers' | 'rootCa' | 'keys', fingerprint: string, value: Parameters<SessionEvents[E]>[0],
+    event: E, key: 'node' | 'managers' | 'rootCa' | 'keys' | 'attachments', fingerprint: string, value: Parameters<SessionEvents[E]>[0],
   ): void {
     if (this.last[key] === fingerprint) return;
     this.last[key] = fingerprint;

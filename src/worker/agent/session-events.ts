@@ -1,4 +1,4 @@
-import type { EncryptionKey, Node } from '../../objects/index.js';
+import type { EncryptionKey, NetworkAttachment, Node } from '../../objects/index.js';
 import type { WeightedPeer } from '../../manager/dispatcher/messages.js';
 
 /**
@@ -28,6 +28,13 @@ export interface SessionEvents {
   rootCa: (rootCaPem: string) => void;
   /** The network bootstrap keys (gossip and encrypted overlays), newest lamport time last. */
   networkKeys: (keys: readonly EncryptionKey[]) => void;
+  /**
+   * The node's own overlay addresses from the managers (Node.attachments): its load-balancer
+   * address on the ingress network, with the Network as allocated (the routing mesh's
+   * ingress sandbox plumbs it). Empty while there is none (no ingress network, or not yet
+   * allocated); the first session message counts as a change, empty or not.
+   */
+  nodeAttachments: (attachments: readonly NetworkAttachment[]) => void;
   /** The cluster's heartbeat period in ms (`--dispatcher-heartbeat`). */
   heartbeatPeriod: (periodMs: number) => void;
   /**

@@ -23,7 +23,7 @@ function service(id: string, networks: string[], mode: 'VIP' | 'DNSRR' = 'VIP', 
       replicated: { replicas: 1 },
       endpoint: { mode, ports: [] },
     },
-    endpoint: { ports: [], virtualIps },
+    endpoint: { spec: { mode, ports: [] }, ports: [], virtualIps },
   };
 }
 

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskAllocator } from '../../../src/manager/allocator/task-allocator.js';
-import { NetworkControl } from '../../../src/manager/controlapi/network-control.js';
-import type { MemoryStore, Task } from '../../../src/manager/store/index.js';
+import { NetworkControl, createIngressNetwork } from '../../../src/manager/controlapi/network-control.js';
+import { ServiceControl } from '../../../src/manager/controlapi/service-control.js';
+import { checkPlacement, removeService, rollbackServiceSpec } from '../../../src/manager/orchestrator/index.js';
+import type { DeepPartial, MemoryStore, ServiceSpec, Task } from '../../../src/manager/store/index.js';
 import { until } from '../../support/wait.js';
 import { localStore, taskInput } from '../store/helpers.js';
 
@@ -72,5 +74,61 @@ describe('TaskAllocator', () => {
     await store.update((tx) => tx.update('task', { ...tx.get('task', holder!.id)!, status: { ...tx.get('task', holder!.id)!.status, state: 'COMPLETE' } }));
     await until(() => store.view((tx) => tx.get('task', waiting!.id))!.status.state === 'PENDING', 'the waiting task allocated');
     expect(store.view((tx) => tx.get('task', waiting!.id))!.networks[0]!.addresses).toEqual(['10.9.0.2/30']);
+  });
+
+  it('publishes ports and gives ingress addresses to services, tasks and nodes; a new leader repeats no port or address; service rm frees the port', async () => {
+    const { store } = localStore();
+    const networks = new NetworkControl(store);
+    const services = new ServiceControl(store, { checkPlacement, removeService, rollbackSpec: rollbackServiceSpec }, (fn) => networks.serialize(fn));
+    const ingress = await store.update((tx) => createIngressNetwork(tx));
+    const app = await networks.createNetwork({ annotations: { name: 'app' } });
+    for (const id of ['n1', 'n2']) {
+      await store.update((tx) => tx.create('node', { id, role: 'WORKER', spec: { annotations: { name: '' }, desiredRole: 'WORKER', availability: 'ACTIVE' } }));
+    }
+    const spec = (name: string, ports: Array<{ targetPort: number; publishedPort?: number }>): DeepPartial<ServiceSpec> => ({
+      annotations: { name }, task: { image: 'sleep', networks: [{ target: 'app' }] }, endpoint: { ports },
+    });
+    const web = await services.createService(spec('web', [{ targetPort: 80, publishedPort: 8080 }, { targetPort: 443 }]));
+    for (const id of ['w1', 'w2']) await store.update((tx) => tx.create('task', { ...taskInput(id, web.id, 1), spec: web.spec.task }));
+
+    const first = start(store);
+    await until(() => tasks(store).every((t) => t.status.state === 'PENDING'), 'the tasks of web PENDING');
+    await until(() => store.view((tx) => tx.list('node')).every((n) => n.attachments.length === 1), 'a load-balancer address per node');
+    const stored = store.view((tx) => tx.get('service', web.id))!;
+    expect(stored.endpoint!.ports.map((p) => p.publishedPort)).toEqual([8080, 30000]);
+    expect(stored.endpoint!.virtualIps.map((v) => v.networkId)).toEqual([ingress.id, app.id]);
+    const w1 = tasks(store).find((t) => t.id === 'w1')!;
+    expect(w1.networks.map((a) => a.networkId)).toEqual([ingress.id, app.id]);
+    expect(w1.endpoint).toEqual(stored.endpoint);
+    // A settled store stays as it is: another pass (a new network kicks one) writes nothing.
+    const versions = (): number[] => store.view((tx) => [...tx.list('service'), ...tx.list('node'), ...tx.list('task')].map((o) => o.meta.version));
+    const settled = versions();
+    const passes = first.passes;
+    await networks.createNetwork({ annotations: { name: 'kick' } });
+    await until(() => first.passes > passes, 'another pass');
+    await first.idle();
+    expect(versions()).toEqual(settled);
+
+    // Leadership moves: a new allocator knows only the store, and hands out nothing in use.
+    await first.stop();
+    const api = await services.createService(spec('api', [{ targetPort: 80 }]));
+    await store.update((tx) => tx.create('task', { ...taskInput('a1', api.id, 1), spec: api.spec.task }));
+    await store.update((tx) => tx.create('node', { id: 'n3', role: 'WORKER', spec: { annotations: { name: '' }, desiredRole: 'WORKER', availability: 'ACTIVE' } }));
+    start(store);
+    await until(() => tasks(store).every((t) => t.status.state === 'PENDING') && store.view((tx) => tx.list('node')).every((n) => n.attachments.length === 1), 'api and n3 allocated');
+    expect(store.view((tx) => tx.get('service', api.id))!.endpoint!.ports.map((p) => p.publishedPort)).toEqual([30001]);
+    const held = store.view((tx) => [
+      ...tx.list('service').flatMap((s) => s.endpoint?.virtualIps.map((v) => v.addr) ?? []),
+      ...tx.list('task').flatMap((t) => t.networks.flatMap((a) => a.addresses)),
+      ...tx.list('node').flatMap((n) => n.attachments.flatMap((a) => a.addresses)),
+    ]);
+    // VIPs of web and api (ingress, app), two web tasks and one api task on both, three nodes.
+    expect(held).toHaveLength(2 + 2 + 2 * 2 + 2 + 3);
+    expect(new Set(held).size).toBe(held.length);
+
+    // `service rm web` frees 8080 at once: another service may publish it.
+    await services.removeServices(['web']);
+    const again = await services.createService(spec('again', [{ targetPort: 81, publishedPort: 8080 }]));
+    await until(() => store.view((tx) => tx.get('service', again.id))!.endpoint!.ports[0]?.publishedPort === 8080, 'the freed port published again');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkControl } from '../../../src/manager/controlapi/network-control.js';
+import { NetworkControl, createIngressNetwork } from '../../../src/manager/controlapi/network-control.js';
 import { ServiceControl } from '../../../src/manager/controlapi/service-control.js';
 import { checkPlacement, removeService, rollbackServiceSpec } from '../../../src/manager/orchestrator/index.js';
 import type { DeepPartial, MemoryStore, NetworkSpec, ServiceSpec } from '../../../src/manager/store/index.js';
@@ -184,5 +184,92 @@ describe('network rm', () => {
     await networks.createNetwork(net('alpha'));
     expect(await codeOf(networks.removeNetworks(['alpha', 'nope']))).toBe('NETWORK_NOT_FOUND');
     expect(count(store).networks).toBe(1);
+  });
+});
+
+/** The cluster as `init` writes it: the Cluster object and the ingress network in one transaction. */
+async function initialized(pools?: { pools: string[]; size: number }): Promise<Awaited<ReturnType<typeof setup>>> {
+  const ctx = await setup();
+  await ctx.store.update((tx) => {
+    tx.create('cluster', { id: 'c1', spec: { annotations: { name: 'default' } }, defaultAddressPools: pools?.pools ?? ['10.0.0.0/8'], subnetSize: pools?.size ?? 24 });
+    createIngressNetwork(tx);
+  });
+  return ctx;
+}
+
+const publishing = (name: string, ports: Array<{ targetPort: number; publishedPort?: number; protocol?: 'TCP' | 'UDP'; publishMode?: 'INGRESS' | 'HOST' }>, networks: string[] = []): DeepPartial<ServiceSpec> => ({
+  annotations: { name }, task: { image: 'sleep', networks: networks.map((target) => ({ target })) }, endpoint: { ports },
+});
+
+describe('the ingress network', () => {
+  it('exists from init with Docker\'s shape: 10.0.0.0/24 and VNI 4096 from the pools, before any user network', async () => {
+    const { networks } = await initialized();
+    const listed = await networks.listNetworks();
+    expect(listed.map((n) => n.spec.annotations.name)).toEqual(['ingress']);
+    expect(listed[0]).toMatchObject({
+      vni: 4096,
+      spec: { driver: 'overlay', ingress: true, attachable: false, internal: false },
+      ipam: { driver: 'default', configs: [{ subnet: '10.0.0.0/24', gateway: '10.0.0.1', range: '' }] },
+    });
+    const first = await networks.createNetwork(net('appnet'));
+    expect([first.ipam!.configs[0]!.subnet, first.vni]).toEqual(['10.0.1.0/24', 4097]);
+    expect(await codeOf(networks.createNetwork(net('mesh2', { ingress: true })))).toBe('NETWORK_INGRESS_EXISTS');
+  });
+
+  it('takes its subnet from the pools given at init', async () => {
+    const { networks } = await initialized({ pools: ['10.200.0.0/16'], size: 26 });
+    const [ingress] = await networks.listNetworks();
+    expect(ingress!.ipam!.configs[0]).toMatchObject({ subnet: '10.200.0.0/26', gateway: '10.200.0.1' });
+  });
+
+  it('cannot be removed while a service publishes a port through it; can once none does', async () => {
+    const { store, networks, services } = await initialized();
+    await services.createService(publishing('web', [{ targetPort: 80, publishedPort: 8080 }]));
+    await services.createService(publishing('hostonly', [{ targetPort: 80, publishedPort: 9090, publishMode: 'HOST' }]));
+    expect(await codeOf(networks.removeNetworks(['ingress']))).toBe('NETWORK_IN_USE');
+    expect((await networks.getNetwork('ingress')).services).toEqual(['web']);
+    expect(count(store).networks).toBe(1);
+    await services.removeServices(['web']);
+    expect(await networks.removeNetworks(['ingress'])).toEqual(['ingress']);
+    // Without it, ports cannot be published through the routing mesh (host mode still can).
+    expect(await codeOf(services.createService(publishing('web2', [{ targetPort: 80, publishedPort: 8080 }])))).toBe('NETWORK_INGRESS_MISSING');
+    await services.createService(publishing('host2', [{ targetPort: 80, publishedPort: 9091, publishMode: 'HOST' }]));
+    expect(count(store).services).toBe(3);
+  });
+});
+
+describe('published ports at the control API', () => {
+  it('refuses a port another service publishes (allocated or only asked for), on create, update and rollback, changing nothing', async () => {
+    const { store, services } = await initialized();
+    const web = await services.createService(publishing('web', [{ targetPort: 80, publishedPort: 8080 }]));
+    // As the allocation pass would write it: the port allocated.
+    await store.update((tx) => {
+      const s = tx.get('service', web.id)!;
+      tx.update('service', { ...s, endpoint: { spec: s.spec.endpoint, ports: s.spec.endpoint!.ports, virtualIps: [] } });
+    });
+    const before = store.view((tx) => tx.list('service'));
+    expect(await codeOf(services.createService(publishing('api', [{ targetPort: 81, publishedPort: 8080 }])))).toBe('IPAM_PORT_IN_USE');
+    expect(store.view((tx) => tx.list('service'))).toEqual(before);
+
+    // Another protocol is another port; an automatic port needs no check.
+    const dns = await services.createService(publishing('dns', [{ targetPort: 53, publishedPort: 8080, protocol: 'UDP' }, { targetPort: 54 }]));
+    const api = await services.createService(publishing('api', [{ targetPort: 81, publishedPort: 8081 }]));
+    const unchanged = store.view((tx) => tx.get('service', api.id))!;
+    const err = await services.updateService('api', 0, publishing('api', [{ targetPort: 81, publishedPort: 8080 }])).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('IPAM_PORT_IN_USE');
+    expect((err as { details?: Record<string, unknown> }).details?.owner).toBe('service web');
+    expect(store.view((tx) => tx.get('service', api.id))).toEqual(unchanged);
+    // A port named only in a spec (not yet allocated) is taken too.
+    expect(await codeOf(services.createService(publishing('late', [{ targetPort: 53, publishedPort: 8080, protocol: 'UDP' }])))).toBe('IPAM_PORT_IN_USE');
+    // A service may keep its own port through an update.
+    await services.updateService('dns', 0, publishing('dns', [{ targetPort: 5353, publishedPort: 8080, protocol: 'UDP' }]));
+
+    // Rollback to a spec whose port another service took meanwhile is refused as well.
+    await services.updateService('api', 0, publishing('api', [{ targetPort: 81, publishedPort: 8082 }]));
+    await services.createService(publishing('thief', [{ targetPort: 1, publishedPort: 8081 }]));
+    const rolled = store.view((tx) => tx.get('service', api.id))!;
+    expect(await codeOf(services.rollbackService('api'))).toBe('IPAM_PORT_IN_USE');
+    expect(store.view((tx) => tx.get('service', api.id))).toEqual(rolled);
+    expect(dns.spec.endpoint!.ports).toHaveLength(2);
   });
 });

@@ -10,6 +10,7 @@ export function makeNode(id: string, o: { hostname?: string; state?: NodeState; 
     description: { hostname: o.hostname ?? `host-${id}`, addresses: [], engineVersion: '', engineLabels: o.engineLabels ?? {}, platform: { os: 'linux', architecture: 'x86_64' } },
     status: { state: o.state ?? 'READY', message: '', addr: o.addr ?? '10.0.0.1' },
     role: o.role ?? 'WORKER',
+    attachments: [],
   };
 }
 

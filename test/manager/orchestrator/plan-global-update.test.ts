@@ -194,6 +194,31 @@ describe('rolling update (pure)', () => {
     expect(w.services[0]!.updateStatus?.state).toBe('COMPLETED');
   });
 
+  it('a change of published ports replaces every task (they carry the ports); an unchanged endpoint does not', () => {
+    const w = new PlanWorld();
+    w.nodes = [makeNode('n1')];
+    const port = { name: '', protocol: 'TCP' as const, targetPort: 80, publishedPort: 8080, publishMode: 'INGRESS' as const };
+    const spec = makeSpec('web', { replicas: 2, update: { parallelism: 0, delayMs: 0, failureAction: 'PAUSE', monitorMs: 0, maxFailureRatio: 0, order: 'STOP_FIRST' } });
+    w.services = [makeService('svc', { ...spec, endpoint: { mode: 'VIP', ports: [port] } })];
+    w.settle();
+    w.run();
+    w.settle();
+    expect(w.services[0]!.updateStatus).toBeUndefined();
+    const before = w.live().map((t) => t.id);
+    expect(w.live().every((t) => t.endpoint?.spec?.ports[0]?.publishedPort === 8080)).toBe(true);
+    const s = w.services[0]!;
+    w.services = [{ ...s, spec: { ...s.spec, endpoint: { mode: 'VIP', ports: [{ ...port, publishedPort: 9090 }] } } }];
+    w.settle();
+    w.stopShutdown();
+    w.settle();
+    w.run();
+    w.settle();
+    expect(w.live().length).toBe(2);
+    expect(w.live().some((t) => before.includes(t.id))).toBe(false);
+    expect(w.live().every((t) => t.endpoint?.spec?.ports[0]?.publishedPort === 9090)).toBe(true);
+    expect(w.services[0]!.updateStatus?.state).toBe('COMPLETED');
+  });
+
   it('rollbackServiceSpec is the previous spec, and refuses a service never updated', () => {
     const spec = makeSpec('a');
     const prev = makeSpec('a', { image: 'old' });

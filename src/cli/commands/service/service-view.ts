@@ -12,10 +12,31 @@ export function portsText(ports: readonly PortConfig[]): string {
     .join(', ');
 }
 
-/** The ports a service publishes: the allocated ones once the managers filled them in. */
+/**
+ * The ports a service publishes: Endpoint.ports (each ingress port with its PublishedPort,
+ * automatic ones included) once the managers allocated them for the current spec; the spec's
+ * until then (an automatic port shows no number yet).
+ */
 export function servicePorts(service: Service): PortConfig[] {
   const allocated = service.endpoint?.ports ?? [];
-  return allocated.length > 0 ? allocated : (service.spec.endpoint?.ports ?? []);
+  const wanted = service.spec.endpoint?.ports ?? [];
+  const forSpec = JSON.stringify(service.endpoint?.spec?.ports ?? []) === JSON.stringify(wanted);
+  return allocated.length > 0 && forSpec ? allocated : wanted;
+}
+
+/**
+ * Docker's `service inspect --pretty` lines for the ports (its template: a `Ports:` line,
+ * then per port ` PublishedPort = N` and the protocol, target port and mode indented below).
+ */
+export function prettyPortLines(service: Service): string[] {
+  const ports = servicePorts(service);
+  if (ports.length === 0) return [];
+  return ['Ports:', ...ports.flatMap((p) => [
+    ` PublishedPort = ${p.publishedPort}`,
+    `  Protocol = ${p.protocol.toLowerCase()}`,
+    `  TargetPort = ${p.targetPort}`,
+    `  PublishMode = ${p.publishMode.toLowerCase()}`,
+  ])];
 }
 
 export function serviceMode(service: Service): string {
