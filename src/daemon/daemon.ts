@@ -600,6 +600,7 @@ export class Daemon implements LocalDaemon {
         executor: tasks.executor, logSource: tasks.executor,
         logger: this.opts.logger, ...(joinedVia !== undefined ? { joinedVia } : {}),
       });
+      this.nodeSession.on('nodeAttachments', (attachments) => tasks.setNodeAttachments(attachments));
       this.nodeGossip = new NodeGossip({ nodeId: this.state.nodeId, advertiseHost: hostOf(swarm.advertiseAddr), session: this.nodeSession, logger: this.opts.logger });
       this.nodeGossip.onNode((node) => tasks.networks.attach(node));
     } catch (err) {

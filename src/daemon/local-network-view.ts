@@ -20,6 +20,10 @@ export interface LocalNetworkEndpoint {
   readonly vtep: string;
   /** The entry's owner. */
   readonly nodeId: string;
+  /** The service's VIP on this network (VIP mode); what the other tasks' load balancers use. */
+  readonly vip?: string;
+  /** The service's ports published through the routing mesh; what every ingress sandbox uses. */
+  readonly ports?: ReadonlyArray<{ readonly protocol: 'tcp' | 'udp'; readonly published: number; readonly target: number }>;
 }
 
 export interface LocalNetworkView {

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors/index.js';
 import { join } from 'node:path';
-import type { Network } from '../objects/index.js';
+import type { Network, NetworkAttachment } from '../objects/index.js';
 import { createLinuxDataplane } from '../dataplane/dataplane.js';
 import { componentLogger, type Logger } from '../log/logger.js';
 import { createTaskExecutor, type NodeTaskExecutor } from '../worker/executor/executor.js';
@@ -32,6 +32,16 @@ export interface NodeTasks {
   readonly networks: NodeNetworks;
   /** The overlay networks this node's tasks are attached to (what a worker knows of networks). */
   localNetworks(): Network[];
+  /**
+   * The node's own attachments (Node.attachments, from the session): its address on the
+   * ingress network gets the node's ingress sandbox, through which the routing mesh goes.
+   */
+  setNodeAttachments(attachments: readonly NetworkAttachment[]): void;
+}
+
+/** The node's ingress sandbox (Docker's ingress_sbox), named after the node so that its gossip entry is unique. */
+export function ingressSandboxId(nodeId: string): string {
+  return `ingress-sbox-${nodeId}`;
 }
 
 /**
@@ -68,5 +78,9 @@ export function createNodeExecutor(opts: NodeExecutorOptions): NodeTasks {
     .ready()
     .then(() => sandboxes.refresh())
     .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'the startup reconcile failed; the next change retries it'));
-  return { executor, networks, localNetworks: () => sandboxes.localNetworks() };
+  const setNodeAttachments = (attachments: readonly NetworkAttachment[]): void => {
+    const ingress = attachments.find((a) => a.network?.spec.ingress === true);
+    sandboxes.setIngress(ingressSandboxId(opts.nodeId), ingress).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'the ingress sandbox was not made; the routing mesh does not reach this node'));
+  };
+  return { executor, networks, localNetworks: () => sandboxes.localNetworks(), setNodeAttachments };
 }

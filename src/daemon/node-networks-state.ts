@@ -3,6 +3,7 @@ import type { DesiredState, RemoteEndpoint } from '../dataplane/model.js';
 import type { TableEntryView } from '../gossip/index.js';
 import type { MemberView } from '../gossip/index.js';
 import type { LocalDesired, LocalEndpoint } from '../worker/sandbox/dataplane-sandboxes.js';
+import { withLoadBalancers, type ServiceEndpoint } from './load-balancing.js';
 import type { LocalNetworkEndpoint, LocalNetworkView } from './local-network-view.js';
 
 /**
@@ -24,6 +25,11 @@ const endpointValueSchema = z.object({
   mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a lower-case MAC address'),
   vtep: ipv4,
   nodeId: z.string().min(1).max(128),
+  vip: ipv4.optional(),
+  ports: z
+    .array(z.object({ protocol: z.enum(['tcp', 'udp']), published: z.number().int().min(1).max(65535), target: z.number().int().min(1).max(65535) }))
+    .max(256)
+    .optional(),
 });
 
 export function encodeEndpoint(ep: LocalNetworkEndpoint): Uint8Array {
@@ -61,7 +67,10 @@ export function publication(local: readonly LocalEndpoint[], self: { readonly no
       vtep: self.vtep,
       nodeId: self.nodeId,
     };
-    entries.set(ep.taskId, JSON.stringify(value));
+    const vip = ep.owner?.vips?.find((v) => v.network === ep.network)?.ip;
+    const ports = ep.owner?.ports ?? [];
+    const full: LocalNetworkEndpoint = { ...value, ...(vip !== undefined ? { vip } : {}), ...(ports.length > 0 ? { ports } : {}) };
+    entries.set(ep.taskId, JSON.stringify(full));
   }
   return out;
 }
@@ -150,17 +159,19 @@ export class RemoteEndpointTable {
 
   /** The dataplane's remote endpoints, one per (network, IP), sorted. */
   remotes(): RemoteEndpoint[] {
-    const out: RemoteEndpoint[] = [];
+    return this.endpoints().map(({ network, endpoint: e }) => ({ network, ip: e.ip, mac: e.mac, vtep: e.vtep }));
+  }
+
+  /** The other nodes' endpoints with their services, one per (network, IP): the newest announcement of an address. */
+  endpoints(): Array<{ readonly network: string; readonly endpoint: LocalNetworkEndpoint }> {
+    const out: Array<{ network: string; endpoint: LocalNetworkEndpoint }> = [];
     for (const network of [...this.rows.keys()].sort()) {
       const byIp = new Map<string, { readonly endpoint: LocalNetworkEndpoint; readonly seq: number }>();
       for (const row of this.rows.get(network)!.values()) {
         const prev = byIp.get(row.endpoint.ip);
         if (prev === undefined || row.seq > prev.seq) byIp.set(row.endpoint.ip, row);
       }
-      for (const ip of [...byIp.keys()].sort()) {
-        const e = byIp.get(ip)!.endpoint;
-        out.push({ network, ip, mac: e.mac, vtep: e.vtep });
-      }
+      for (const ip of [...byIp.keys()].sort()) out.push({ network, endpoint: byIp.get(ip)!.endpoint });
     }
     return out;
   }
@@ -171,14 +182,27 @@ export class RemoteEndpointTable {
  * endpoints of those networks (remotes of networks with no local endpoint have nowhere to go;
  * an address a local sandbox holds stays local).
  */
-export function composeDesired(local: LocalDesired, remotes: readonly RemoteEndpoint[]): DesiredState {
+export function composeDesired(local: LocalDesired, remotes: readonly RemoteEndpoint[], services: readonly ServiceEndpoint[] = []): DesiredState {
   const nets = new Set(local.networks.map((n) => n.id));
   const held = new Set(local.sandboxes.flatMap((s) => s.endpoints.map((ep) => `${ep.network} ${ep.ip}`)));
   return {
     networks: local.networks,
-    sandboxes: local.sandboxes,
+    sandboxes: withLoadBalancers(local.sandboxes, local.networks, services, local.ingressSandbox),
     remotes: remotes.filter((r) => nets.has(r.network) && !held.has(`${r.network} ${r.ip}`)),
   };
+}
+
+/** Every service endpoint the node knows: its own (with their owners' VIPs and ports) and the other nodes' live entries. */
+export function serviceEndpoints(local: readonly LocalEndpoint[], remote: ReadonlyArray<{ readonly network: string; readonly endpoint: LocalNetworkEndpoint }>): ServiceEndpoint[] {
+  const out: ServiceEndpoint[] = local.map((ep) => ({
+    network: ep.network,
+    ip: ep.ip,
+    serviceId: ep.owner?.serviceId ?? '',
+    vip: ep.owner?.vips?.find((v) => v.network === ep.network)?.ip,
+    ports: ep.owner?.ports,
+  }));
+  for (const { network, endpoint: e } of remote) out.push({ network, ip: e.ip, serviceId: e.serviceId, vip: e.vip, ports: e.ports });
+  return out;
 }
 
 /** The `network inspect --verbose` view: the network's live members and its table's valid entries. */

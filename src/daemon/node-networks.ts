@@ -15,6 +15,7 @@ import {
   gossipSteps,
   networkView,
   publication,
+  serviceEndpoints,
   withCarried,
   type Publication,
 } from './node-networks-state.js';
@@ -125,7 +126,7 @@ export class NodeNetworks {
 
   /** The dataplane's compose hook: the local sandboxes and networks plus the remote endpoints. */
   readonly compose = (local: LocalDesired): DesiredState => {
-    const desired = composeDesired(local, this.currentRemotes());
+    const desired = composeDesired(local, this.currentRemotes(), serviceEndpoints(this.opts.sandboxes.localEndpoints(), this.remotes.endpoints()));
     this.save(desired.remotes);
     return desired;
   };

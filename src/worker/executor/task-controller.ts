@@ -36,9 +36,20 @@ interface Live {
 
 /** A task's overlay attachments and who its endpoints belong to, as its sandbox needs them. */
 export function sandboxDetails(task: Task): SandboxDetails {
+  const endpoint = task.endpoint;
+  const vips = (endpoint?.virtualIps ?? []).filter((v) => v.addr !== '').map((v) => ({ network: v.networkId, ip: v.addr.split('/')[0]! }));
+  const ports = (endpoint?.ports ?? [])
+    .filter((p) => p.publishMode === 'INGRESS' && p.publishedPort > 0)
+    .map((p) => ({ protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const), published: p.publishedPort, target: p.targetPort }));
   return {
     attachments: task.networks ?? [],
-    owner: { taskName: taskName(task), serviceId: task.serviceId, serviceName: task.serviceAnnotations?.name ?? task.serviceId },
+    owner: {
+      taskName: taskName(task),
+      serviceId: task.serviceId,
+      serviceName: task.serviceAnnotations?.name ?? task.serviceId,
+      ...(vips.length > 0 ? { vips } : {}),
+      ...(ports.length > 0 ? { ports } : {}),
+    },
   };
 }
 

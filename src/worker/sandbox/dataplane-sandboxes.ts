@@ -19,6 +19,8 @@ export interface DataplaneHandle {
 export interface LocalDesired {
   readonly sandboxes: readonly SandboxSpec[];
   readonly networks: readonly NetworkSpec[];
+  /** Which of the sandboxes is the node's ingress sandbox (Docker's ingress_sbox), if any. */
+  readonly ingressSandbox?: string;
 }
 
 /** An endpoint of a local sandbox, as the node publishes it to the network's peers. */
@@ -67,6 +69,8 @@ export class DataplaneSandboxes implements SandboxProvider {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
   private readonly compose: ComposeDesired;
+  /** The node's ingress sandbox: its ID (held beside the tasks') and the attachment it was made for. */
+  private ingress: { readonly id: string; readonly key: string } | undefined;
 
   constructor(
     private readonly dataplane: DataplaneHandle,
@@ -96,7 +100,34 @@ export class DataplaneSandboxes implements SandboxProvider {
   desiredLocal(): LocalDesired {
     const { networks, endpoints } = this.plumbed();
     const sandboxes = [...this.held].map(([id, h]) => taskSandboxSpec(id, h.netnsFrom, endpoints.get(id) ?? [])).sort(byId);
-    return { sandboxes, networks };
+    return { sandboxes, networks, ...(this.ingress !== undefined ? { ingressSandbox: this.ingress.id } : {}) };
+  }
+
+  /**
+   * The node's own address on the ingress network (its Node.attachments entry, from the
+   * managers) gets the node's ingress sandbox `sandboxId`, which the routing mesh goes
+   * through (Docker's ingress_sbox); undefined removes it. Reconciles when it changed; an
+   * attachment that cannot be plumbed is refused with TASK_NETWORK_ATTACHMENT_INVALID and
+   * changes nothing.
+   */
+  setIngress(sandboxId: string, attachment: NetworkAttachment | undefined): Promise<ReconcileReport | undefined> {
+    return this.serialize(async () => {
+      const key = attachment === undefined ? '' : JSON.stringify(attachment);
+      if ((this.ingress?.key ?? '') === key && (attachment === undefined || this.ingress?.id === sandboxId)) return undefined;
+      if (attachment !== undefined) {
+        const networking = this.checkAttachments(sandboxId, { attachments: [attachment] });
+        if (this.ingress !== undefined && this.ingress.id !== sandboxId) this.held.delete(this.ingress.id);
+        this.held.set(sandboxId, { netnsFrom: undefined, networking, owner: undefined, networkObjects: networkObjectsOf([attachment]) });
+        this.ingress = { id: sandboxId, key };
+      } else {
+        if (this.ingress !== undefined) this.held.delete(this.ingress.id);
+        this.ingress = undefined;
+      }
+      this.changed();
+      const report = await this.dataplane.reconciler.reconcile(this.compose(this.desiredLocal()));
+      if (report.errors.length > 0) this.log.warn({ errors: report.errors.slice(0, 10), count: report.errors.length }, 'ingress sandbox reconcile left errors');
+      return report;
+    });
   }
 
   /** The sandboxes this node wants now, for the daemon's own reconciles. */

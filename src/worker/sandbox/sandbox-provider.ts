@@ -1,10 +1,19 @@
+import type { PublishedPortSpec } from '../../dataplane/model.js';
 import type { NetworkAttachment } from '../../objects/index.js';
 
-/** Who a sandbox's endpoints belong to, as the node publishes them (`network inspect --verbose`). */
+/**
+ * Who a sandbox's endpoints belong to, as the node publishes them (`network inspect
+ * --verbose`), with what the other nodes balance on: the service's VIP on each network and
+ * its ingress-published ports (from Task.endpoint, as the managers allocated them).
+ */
 export interface EndpointOwner {
   readonly taskName: string;
   readonly serviceId: string;
   readonly serviceName: string;
+  /** The service's VIP (an address, no prefix) per network ID; none for dnsrr services. */
+  readonly vips?: ReadonlyArray<{ readonly network: string; readonly ip: string }>;
+  /** The service's ports published through the routing mesh (ingress mode). */
+  readonly ports?: readonly PublishedPortSpec[];
 }
 
 /** What a sandbox carries besides its namespace: also what a restarted daemon restores. */
