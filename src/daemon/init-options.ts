@@ -54,12 +54,20 @@ function isUnspecified(host: string): boolean {
   return host === '0.0.0.0' || host === '::';
 }
 
+/**
+ * Bridges the engines make for their containers' outside access: never what a host advertises,
+ * and the routing mesh makes docker_gwbridge, so a host that left a swarm and joins again must
+ * not find two addresses where it found one.
+ */
+const CONTAINER_BRIDGES = new Set(['docker_gwbridge', 'docker0']);
+
 /** The one non-loopback IPv4 address of this host, as Docker picks when there is exactly one. */
 function soleHostAddress(): string | undefined {
-  const found = Object.values(networkInterfaces())
-    .flat()
-    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
-    .map((a) => a!.address);
+  const found = Object.entries(networkInterfaces())
+    .filter(([name]) => !CONTAINER_BRIDGES.has(name))
+    .flatMap(([, addrs]) => addrs ?? [])
+    .filter((a) => a.family === 'IPv4' && !a.internal)
+    .map((a) => a.address);
   return found.length === 1 ? found[0] : undefined;
 }
 

@@ -1,11 +1,13 @@
 /**
  * `npm run demo`: the main job on this one machine. Builds a 3-host virtual cluster (a network
  * namespace per host, one tsswarm daemon each: one manager, two workers), creates an overlay
- * network and a service of 3 replicas on it with the process runtime (each task a tiny TCP
- * server answering with its hostname), waits until they run, one per host, shows `node ls`,
- * `service ps`, a worker's gossip view of the network, `service logs`, and connections from
- * the first task to the others across hosts over VXLAN, and leaves the cluster running for you
- * to try the CLI on. `tsswarm cluster down --name demo` removes everything. Run as root.
+ * network and a service of 3 replicas on it publishing port 8080 through the routing mesh
+ * (each task `tsswarm whoami`, a tiny HTTP server on port 80 answering with its task name),
+ * waits until they run, one per host, and shows `node ls`, `service ps`, a worker's gossip view
+ * of the network, HTTP requests from outside the cluster to every host's address on 8080
+ * (each host spreads them over all 3 tasks, wherever they run), requests from one task to the
+ * service's VIP, and `service logs`. It leaves the cluster running for you to try the CLI on;
+ * `tsswarm cluster down --name demo` removes everything. Run as root.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +22,14 @@ const NAME = 'demo';
 const bin = { node: process.execPath, mainJs: fileURLToPath(new URL('../cli/main.js', import.meta.url)) };
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const execFileP = promisify(execFile);
-const PORT = 7000;
-/** Each task: a TCP server on PORT that answers with its hostname, and a log line per answer. */
-const SERVER = `require('net').createServer((s) => { console.log('answered ' + s.remoteAddress); s.end(require('os').hostname() + '\\n'); }).listen(${PORT}); console.log('listening on ${PORT}')`;
-/** The client, run in a task's network namespace: connects to ADDR and prints the answer. */
-const CLIENT = `const s = require('net').connect(${PORT}, process.argv[1]); let out = ''; s.on('data', (d) => (out += d)); s.on('end', () => console.log(out.trim())); s.on('error', (e) => console.log('failed: ' + e.message)); s.setTimeout(3000, () => { console.log('timed out'); s.destroy(); })`;
+const PUBLISHED = 8080;
+/** An HTTP GET run in a network namespace: prints the answering task's name (whoami's "Name:" line). */
+const GET = [
+  'const http = require("node:http");',
+  'const req = http.get(process.argv[1], { timeout: 3000, agent: false }, (res) => { let b = ""; res.on("data", (d) => (b += d)); res.on("end", () => console.log((/^Name: (.*)$/m.exec(b) || [])[1] || "no name")); });',
+  'req.on("timeout", () => { console.log("timed out"); req.destroy(); });',
+  'req.on("error", (e) => console.log("failed: " + (e.code || e.message)));',
+].join("\n");
 
 interface TaskRow { ID: string; Name: string; Node: string; Networks: string }
 
@@ -46,37 +51,47 @@ async function main(): Promise<void> {
   process.stdout.write(await tsswarm(h1, 'node', 'ls'));
   say(`\n$ tsswarm network create demo-net`);
   process.stdout.write(await tsswarm(h1, 'network', 'create', 'demo-net'));
-  say(`\n$ tsswarm service create --name hello --replicas 3 --network demo-net --hostname '{{.Service.Name}}-{{.Task.Slot}}' node -e "<a TCP server on ${PORT} answering with its hostname>"`);
-  process.stdout.write(await tsswarm(h1, 'service', 'create', '--name', 'hello', '--replicas', '3', '--network', 'demo-net', '--hostname', '{{.Service.Name}}-{{.Task.Slot}}', 'node', '-e', SERVER));
-  say(`\n$ tsswarm service ps hello`);
-  process.stdout.write(await tsswarm(h1, 'service', 'ps', 'hello'));
-  const rows = (await tsswarm(h1, 'service', 'ps', '--no-trunc', '--format', 'json', '-f', 'desired-state=running', 'hello'))
+  say(`\n$ tsswarm service create --name web --replicas 3 --network demo-net -p published=${PUBLISHED},target=80 node tsswarm whoami --port 80`);
+  process.stdout.write(await tsswarm(h1, 'service', 'create', '--name', 'web', '--replicas', '3', '--network', 'demo-net', '-p', `published=${PUBLISHED},target=80`, 'node', bin.mainJs, 'whoami', '--port', '80'));
+  say(`\n$ tsswarm service ps web`);
+  process.stdout.write(await tsswarm(h1, 'service', 'ps', 'web'));
+  const rows = (await tsswarm(h1, 'service', 'ps', '--no-trunc', '--format', 'json', '-f', 'desired-state=running', 'web'))
     .trim().split('\n').map((l) => JSON.parse(l) as TaskRow).sort((a, b) => a.Name.localeCompare(b.Name));
-  const ipOf = (r: TaskRow): string => (r.Networks.split('=')[1] ?? '').split('/')[0] ?? '';
   const worker = bed.daemons.find((d) => d.role === 'worker') ?? bed.daemons[0]!;
-  // Gossip brings every node the endpoints of the networks it has tasks on, within a second or two.
+  // Gossip brings every node the endpoints of the networks it is on within a second or two.
   await new Promise((r) => setTimeout(r, 2_000));
   say(`\n$ tsswarm -H unix://${worker.socket} network inspect --verbose demo-net   (${worker.host}'s own gossip view: its peers and the endpoints it knows)`);
   const view = JSON.parse(await tsswarm(worker.socket, 'network', 'inspect', '--verbose', 'demo-net')) as Array<{ Peers?: unknown; Services?: unknown }>;
   process.stdout.write(`${JSON.stringify({ Peers: view[0]?.Peers, Services: view[0]?.Services }, null, 2)}\n`);
 
-  const first = rows[0];
-  if (first !== undefined) {
-    const host = bed.hosts.find((h) => h.name === first.Node);
-    const sandbox = `${host?.runDir ?? ''}/netns/sb-${first.ID}`;
-    say(`\nFrom task ${first.Name} on ${first.Node} (${ipOf(first)}), over demo-net (VXLAN between the hosts):`);
-    for (const other of rows.slice(1)) {
-      const { stdout } = await execFileP('nsenter', [`--net=${sandbox}`, process.execPath, '-e', CLIENT, ipOf(other)], { timeout: 10_000 });
-      say(`  connect ${ipOf(other)}:${PORT} (${other.Name} on ${other.Node}) -> ${stdout.trim()}`);
+  const get = async (nsPath: string, url: string): Promise<string> => (await execFileP('nsenter', [`--net=${nsPath}`, process.execPath, '-e', GET, url], { timeout: 10_000 })).stdout.trim();
+  const nodeOf = (taskName: string): string => rows.find((r) => taskName.startsWith(`${r.Name}.`))?.Node ?? '?';
+  say(`\nThe routing mesh: from outside the cluster (the underlay namespace, ${bed.gateway}), 3 HTTP requests to each host's address on ${PUBLISHED}:`);
+  for (const h of bed.hosts) {
+    for (let i = 0; i < 3; i++) {
+      const who = await get(bed.underlayNsPath, `http://${h.address}:${PUBLISHED}/`);
+      say(`  GET http://${h.address}:${PUBLISHED}/ -> ${who} (on ${nodeOf(who)})`);
     }
   }
-  say(`\n$ tsswarm service logs hello`);
-  process.stdout.write(await tsswarm(h1, 'service', 'logs', 'hello'));
+  const svc = JSON.parse(await tsswarm(h1, 'service', 'inspect', 'web')) as Array<{ endpoint?: { virtualIps?: Array<{ networkId?: string; addr?: string }> } }>;
+  const net = JSON.parse(await tsswarm(h1, 'network', 'inspect', 'demo-net')) as Array<{ Id: string }>;
+  const vip = svc[0]?.endpoint?.virtualIps?.find((v) => v.networkId === net[0]?.Id)?.addr?.split('/')[0];
+  const first = rows[0];
+  const firstHost = bed.hosts.find((h) => h.name === first?.Node);
+  if (first !== undefined && firstHost !== undefined && vip !== undefined) {
+    say(`\nThe service's VIP on demo-net, ${vip}: from task ${first.Name} on ${first.Node}, 3 requests to http://${vip}/:`);
+    for (let i = 0; i < 3; i++) {
+      const who = await get(`${firstHost.runDir}/netns/sb-${first.ID}`, `http://${vip}/`);
+      say(`  GET http://${vip}/ -> ${who} (on ${nodeOf(who)})`);
+    }
+  }
+  say(`\n$ tsswarm service logs web`);
+  process.stdout.write(await tsswarm(h1, 'service', 'logs', 'web'));
   say(`\nThe cluster keeps running. Try, for example:`);
-  say(`  node ${bin.mainJs} -H unix://${h1} service scale hello=6`);
+  say(`  node ${bin.mainJs} -H unix://${h1} service scale web=6`);
+  say(`  node ${bin.mainJs} cluster exec --name ${NAME} h2 -- node -e "require('http').get('http://${bed.hosts[0]!.address}:${PUBLISHED}/', (r) => r.pipe(process.stdout))"`);
   say(`  node ${bin.mainJs} cluster ls`);
   say(`Remove it with: node ${bin.mainJs} cluster down --name ${NAME}`);
-  say('(Published ports through the routing mesh are not there yet: see README.md.)');
 }
 
 main().catch((err: unknown) => {

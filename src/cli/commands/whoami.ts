@@ -57,6 +57,8 @@ export function parseWhoamiPort(value: string): number {
 export function startWhoami(port: number): Promise<Server> {
   const server = createServer((req, res) => {
     const body = whoamiBody(req);
+    // One line per answer, so `service logs` shows which task served whom.
+    process.stdout.write(`${req.method ?? 'GET'} ${req.url ?? '/'} from ${remoteAddr(req.socket.remoteAddress, req.socket.remotePort)}\n`);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });

@@ -185,7 +185,12 @@ export function planAllocation(input: AllocationInput): AllocationPlan {
     services.push({ ...s, endpoint });
     endpoints.set(s.id, endpoint);
   }
-  const nodes = planNodeAttachments(book, input.nodes ?? [], ingress);
+  // Nodes get their ingress address (and so their ingress sandbox, its kernel objects and
+  // its gossip) only while some service publishes through the mesh: a cluster that publishes
+  // nothing leaves the hosts' namespaces as they were. The first publishing service brings
+  // them in the same pass that allocates its tasks.
+  const meshInUse = input.services.some((s) => !s.pendingDelete && publishesIngress(s.spec.endpoint));
+  const nodes = planNodeAttachments(book, input.nodes ?? [], meshInUse ? ingress : undefined);
   const tasks: Task[] = [];
   for (const t of input.tasks) {
     if (!needsAllocation(t)) continue;

@@ -191,8 +191,20 @@ describe('the ingress network for services, tasks and nodes', () => {
   });
 
   it('drops node attachments on a network that is gone (ingress removed)', () => {
-    const { state } = settle({ networks: [INGRESS], services: [], tasks: [], nodes: [node('n1')] });
+    const web = service('web', [port(80, 8080)]);
+    const { state } = settle({ networks: [INGRESS], services: [web], tasks: [], nodes: [node('n1')] });
+    expect(state.nodes![0]!.attachments).toHaveLength(1);
     const p = plan({ ...state, networks: [] });
     expect(p.nodes.map((n) => [n.id, n.attachments])).toEqual([['n1', []]]);
+  });
+
+  it('gives nodes an ingress address only while some service publishes through the mesh', () => {
+    const quiet = settle({ networks: [INGRESS], services: [service('db', [])], tasks: [], nodes: [node('n1')] }).state;
+    expect(quiet.nodes![0]!.attachments).toEqual([]);
+    const web = service('web', [port(80, 8080)]);
+    const busy = settle({ ...quiet, services: [...quiet.services, web] }).state;
+    expect(busy.nodes![0]!.attachments.map((a) => a.networkId)).toEqual([INGRESS.id]);
+    const gone = plan({ ...busy, services: busy.services.map((s) => (s.id === 'web' ? { ...s, pendingDelete: true } : s)) });
+    expect(gone.nodes.map((n) => [n.id, n.attachments])).toEqual([['n1', []]]);
   });
 });
