@@ -49,3 +49,14 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function networkOf(cidrWithHost: string): string {
   return formatCidr(parseCidr(cidrWithHost));
 }
+
+/** Whether the text is a dotted-quad IPv4 address (what ipToInt accepts). */
+export function isIpv4(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    ipToInt(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

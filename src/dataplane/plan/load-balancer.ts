@@ -1,4 +1,4 @@
-import { ipToInt } from '../ipv4.js';
+import { ipToInt, isIpv4 } from '../ipv4.js';
 import type { NftChain } from '../kernel/types.js';
 import type { LoadBalancerSpec, PublishedPortSpec, SandboxSpec } from '../model.js';
 import { LB_NFT_TABLE, ruleKey, validId } from '../naming.js';
@@ -143,16 +143,6 @@ function refuse(match: string): string[] {
 /** Deduplicated, in numeric order: the same set always gives the same rule. */
 function sortedBackends(backends: readonly string[]): string[] {
   return [...new Set(backends)].sort((a, b) => ipToInt(a) - ipToInt(b));
-}
-
-function isIpv4(s: unknown): boolean {
-  if (typeof s !== 'string') return false;
-  try {
-    ipToInt(s);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function validPort(n: unknown): boolean {

@@ -1,4 +1,4 @@
-import { contains, intToIp, ipToInt, maskOf, parseCidr } from '../../dataplane/ipv4.js';
+import { contains, intToIp, ipToInt, isIpv4, maskOf, parseCidr } from '../../dataplane/ipv4.js';
 import type { EndpointSpec, NetworkSpec } from '../../dataplane/model.js';
 import { validId } from '../../dataplane/naming.js';
 import type { NetworkAttachment } from '../../objects/index.js';
@@ -33,15 +33,6 @@ export const NO_NETWORKING: TaskNetworking = { endpoints: [], networks: [] };
 export function macFromIp(ip: string): string {
   const v = ipToInt(ip);
   return [0x02, 0x42, (v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-function isIpv4(s: string): boolean {
-  try {
-    ipToInt(s);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isCidr(s: string): boolean {
