@@ -137,4 +137,24 @@ describe('task sandboxes with overlay endpoints (fake kernel)', () => {
     await sb.release('t1');
     expect(k.dump().split('\n').filter((l) => l.startsWith('ns ') && l !== 'ns host')).toEqual([]);
   });
+
+  it('the node\'s ingress address gets its ingress sandbox beside the tasks; a bad one is refused; undefined removes it', async () => {
+    const { k, sb } = setup();
+    const INGRESS = overlay('ing', 4096, '10.0.0.0/24', '10.0.0.1', { ingress: true });
+    await sb.ensure('t1', { attachments: [attach(INGRESS, '10.0.0.5/24'), attach(NET1, '10.0.1.5/24')], owner });
+    await sb.setIngress('ingress-sbox-n1', attach(INGRESS, '10.0.0.3/24'));
+    const local = sb.desiredLocal();
+    expect(local.ingressSandbox).toBe('ingress-sbox-n1');
+    expect(local.sandboxes.find((s) => s.id === 'ingress-sbox-n1')?.endpoints.map((e) => `${e.network} ${e.ip}`)).toEqual(['ing 10.0.0.3']);
+    expect(sb.localEndpoints().map((e) => `${e.taskId} ${e.ip}`)).toContain('ingress-sbox-n1 10.0.0.3');
+    expect(k.dump()).toContain('ns sb-ingress-sbox-n1');
+    // The same attachment again changes nothing; the address of a task is refused.
+    expect(await sb.setIngress('ingress-sbox-n1', attach(INGRESS, '10.0.0.3/24'))).toBeUndefined();
+    expect(await codeOf(sb.setIngress('ingress-sbox-n1', attach(INGRESS, '10.0.0.5/24')))).toBe('TASK_NETWORK_ATTACHMENT_INVALID');
+    expect(sb.desiredLocal().sandboxes.find((s) => s.id === 'ingress-sbox-n1')?.endpoints.map((e) => e.ip)).toEqual(['10.0.0.3']);
+    await sb.setIngress('ingress-sbox-n1', undefined);
+    expect(sb.desiredLocal().ingressSandbox).toBeUndefined();
+    expect(k.dump()).not.toContain('ns sb-ingress-sbox-n1');
+    expect(k.dump()).toContain('ns sb-t1');
+  });
 });
