@@ -1,3 +1,4 @@
+import { ipToInt } from '../dataplane/ipv4.js';
 import type { LoadBalancerSpec, NetworkSpec, PublishedPortSpec, SandboxSpec } from '../dataplane/model.js';
 
 /**
@@ -45,11 +46,7 @@ function servicesByNetwork(endpoints: readonly ServiceEndpoint[]): Map<string, M
   return out;
 }
 
-const sortedIps = (ips: Iterable<string>): string[] =>
-  [...ips].sort((a, b) => {
-    const n = (ip: string): number => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-    return n(a) - n(b);
-  });
+const sortedIps = (ips: Iterable<string>): string[] => [...ips].sort((a, b) => ipToInt(a) - ipToInt(b));
 
 /**
  * The sandboxes with their load balancers, and the one whose ID is `ingressSandboxId` marked

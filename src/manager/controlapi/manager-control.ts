@@ -3,7 +3,7 @@ import { TsswarmError } from '../../errors/index.js';
 import { rotateJoinToken } from '../ca/index.js';
 import type { RaftNodeStatus } from '../raft/node/index.js';
 import type { Cluster, MemoryStore } from '../store/index.js';
-import { updateWithRetry } from './retry-write.js';
+import { updateWithRetry } from '../store/index.js';
 import type {
   ControlBackend, GetInfoResponse, GetJoinTokenRequest, GetJoinTokenResponse, GetNodeRequest, GetNodeResponse,
   InitClusterResponse, JoinClusterResponse, JoinRole, ListNodesResponse,

@@ -9,7 +9,7 @@ import type { RaftNodeStatus } from '../raft/node/index.js';
 import type { Cluster, DeepPartial, MemoryStore, Node } from '../store/index.js';
 import { fromServiceError, toGrpcStatus } from './grpc-errors.js';
 import { loadControlProto } from './load-proto.js';
-import { updateWithRetry } from './retry-write.js';
+import { updateWithRetry } from '../store/index.js';
 import type {
   IssueNodeCertificateRequest, IssueNodeCertificateResponse, RaftJoinRequest, RaftJoinResponse, RenewNodeCertificateRequest,
 } from './messages.js';

@@ -6,7 +6,7 @@ import { taskStateValues } from '../../objects/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Rng } from '../../util/rng.js';
 import type { LogBroker } from '../logbroker/log-broker.js';
-import type { MemoryStore, Watcher } from '../store/index.js';
+import { updateWithRetry, type MemoryStore, type Watcher } from '../store/index.js';
 import { AssignmentTracker } from './assignment-tracker.js';
 import { parseDispatcherConfig, type DispatcherConfig, type DispatcherConfigInput } from './dispatcher-config.js';
 import { HeartbeatTracker, jitteredPeriod } from './heartbeat-tracker.js';
@@ -190,27 +190,19 @@ export class Dispatcher {
   }
 
   /**
-   * Writes the node's description and READY status. Read-modify-write of the whole Node, so
-   * it is redone when another writer changed the Node meanwhile (STORE_VERSION_CONFLICT): the
+   * Writes the node's description and READY status, redone on a version conflict: the
    * allocation pass gives a node that just joined its ingress address at about this moment.
    */
   private async registerNode(nodeId: string, request: SessionRequest, addr: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.opts.store.update((tx) => {
-          const node = tx.get('node', nodeId);
-          if (node === undefined) return;
-          tx.update('node', {
-            ...node,
-            description: mergeDescription(node.description, request.description),
-            status: { state: 'READY', message: '', addr },
-          });
-        });
-        return;
-      } catch (err) {
-        if (!isTsswarmError(err, 'STORE_VERSION_CONFLICT') || attempt >= MAX_REGISTER_ATTEMPTS) throw err;
-      }
-    }
+    await updateWithRetry(this.opts.store, (tx) => {
+      const node = tx.get('node', nodeId);
+      if (node === undefined) return;
+      tx.update('node', {
+        ...node,
+        description: mergeDescription(node.description, request.description),
+        status: { state: 'READY', message: '', addr },
+      });
+    });
   }
 
   /** Heartbeat RPC: pushes the node's deadline back; the reply names the next period. */
@@ -429,9 +421,6 @@ export class Dispatcher {
     }
   }
 }
-
-/** Writes of a session's Node redone after version conflicts before the session fails. */
-const MAX_REGISTER_ATTEMPTS = 5;
 
 /** The host part of host:port (or the address itself); "" stays "". */
 function hostOf(addr: string): string {

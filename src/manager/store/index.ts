@@ -1,5 +1,6 @@
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export type { WriteTx } from './write-tx.js';
+export { updateWithRetry } from './update-with-retry.js';
 export type { ReadTx } from './state/read-tx.js';
 export type { Proposer } from './proposer.js';
 export { LocalProposer } from './local-proposer.js';

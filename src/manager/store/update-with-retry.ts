@@ -1,9 +1,11 @@
 import { TsswarmError } from '../../errors/index.js';
-import type { MemoryStore, WriteTx } from '../store/index.js';
+import type { MemoryStore } from './memory-store.js';
+import type { WriteTx } from './write-tx.js';
 
 /**
  * Tries of a read-modify-write that meets concurrent writers: the dispatcher rewrites Node
- * objects at every heartbeat status change, so a management write on a Node can lose a race.
+ * objects at every heartbeat status change and the allocation pass gives a new node its
+ * ingress address, so any other write of a Node can lose a race.
  */
 const WRITE_ATTEMPTS = 5;
 
